@@ -1,0 +1,194 @@
+"""Outbound and inbound connectors, with the properties of New-/Set-OutboundConnector and
+New-/Set-InboundConnector (SPEC §2). `clean()` runs the shared value parsers and stores their
+canonical forms, so every entry point (forms, commands, admin, import) saves the same values."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Lower
+
+from connectors.scenarios import ConnectorSource, ConnectorType, Endpoint, far_end
+from connectors.values import (
+    parse_connector_name,
+    parse_domain_pattern,
+    parse_each,
+    parse_sender_ip,
+    parse_smart_host,
+    parse_tls_certificate_domain,
+    parse_validation_recipient,
+)
+from eac.models import Tenant
+
+
+class TlsSettings(models.TextChoices):
+    ENCRYPTION_ONLY = "EncryptionOnly", "Any digital certificate, including self-signed certificates"
+    CERTIFICATE_VALIDATION = "CertificateValidation", "Issued by a trusted certificate authority (CA)"
+    DOMAIN_VALIDATION = "DomainValidation", "Issued by a trusted CA, with a matching subject name"
+
+
+def _canonical(parser: Callable[[str], Any], values: list[str]) -> list[str]:
+    return [str(value) for value in parse_each(parser, values)]
+
+
+class Connector(models.Model):
+    """What both directions share."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="%(class)ss")
+    name = models.CharField(max_length=64)
+    comment = models.TextField(blank=True)
+    enabled = models.BooleanField(default=True)
+    connector_type = models.CharField(max_length=16, choices=ConnectorType.choices)
+    connector_source = models.CharField(
+        max_length=16, choices=ConnectorSource.choices, default=ConnectorSource.ADMIN_UI
+    )
+    cloud_services_mail_enabled = models.BooleanField(default=False)
+    version = models.PositiveIntegerField(default=1, help_text="Raised by every save (optimistic locking).")
+    created_at = models.DateTimeField(auto_now_add=True)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        errors: dict[str, list[str]] = {}
+        self._clean_field(errors, "name", lambda: parse_connector_name(self.name))
+        self._clean_rules(errors)
+        if errors:
+            raise ValidationError(errors)
+
+    def _clean_rules(self, errors: dict[str, list[str]]) -> None:
+        raise NotImplementedError
+
+    def _clean_field(self, errors: dict[str, list[str]], field: str, parse: Callable[[], Any]) -> None:
+        try:
+            setattr(self, field, parse())
+        except ValidationError as exc:
+            errors.setdefault(field, []).extend(exc.messages)
+
+
+class OutboundConnector(Connector):
+    """Office 365 → your organization's email server (OnPremises) or a partner (Partner)."""
+
+    direction = "outbound"
+
+    all_accepted_domains = models.BooleanField(default=False)
+    is_transport_rule_scoped = models.BooleanField(default=False)
+    recipient_domains = models.JSONField(default=list, blank=True)
+    use_mx_record = models.BooleanField(default=True)
+    smart_hosts = models.JSONField(default=list, blank=True)
+    tls_settings = models.CharField(max_length=24, choices=TlsSettings.choices, null=True, blank=True)
+    tls_domain = models.CharField(max_length=255, blank=True)
+    validation_recipients = models.JSONField(default=list, blank=True)
+    is_validated = models.BooleanField(default=False)
+    last_validation_timestamp = models.DateTimeField(null=True, blank=True)
+
+    class Meta(Connector.Meta):
+        constraints = [
+            models.UniqueConstraint("tenant", Lower("name"), name="outbound_connector_name_unique"),
+            models.CheckConstraint(
+                condition=models.Q(all_accepted_domains=False)
+                | models.Q(connector_type=ConnectorType.ON_PREMISES),
+                name="all_accepted_domains_needs_onpremises",
+            ),
+        ]
+
+    @property
+    def source_endpoint(self) -> Endpoint:
+        return Endpoint.OFFICE_365
+
+    @property
+    def target_endpoint(self) -> Endpoint:
+        return far_end(self.connector_type)
+
+    def _clean_rules(self, errors: dict[str, list[str]]) -> None:
+        self._clean_field(
+            errors, "recipient_domains", lambda: _canonical(parse_domain_pattern, self.recipient_domains)
+        )
+        self._clean_field(errors, "smart_hosts", lambda: _canonical(parse_smart_host, self.smart_hosts))
+        self._clean_field(
+            errors,
+            "validation_recipients",
+            lambda: _canonical(parse_validation_recipient, self.validation_recipients),
+        )
+        if self.all_accepted_domains and self.connector_type != ConnectorType.ON_PREMISES:
+            errors.setdefault("all_accepted_domains", []).append(
+                "Only a connector to your organization's email server can be used for all accepted domains."
+            )
+        if not self.use_mx_record and not self.smart_hosts:
+            errors.setdefault("smart_hosts", []).append("Add at least one smart host.")
+        if self.tls_settings == TlsSettings.DOMAIN_VALIDATION:
+            if not self.tls_domain:
+                errors.setdefault("tls_domain", []).append(
+                    "Enter the domain name the certificate's subject or SAN must match."
+                )
+            else:
+                self._clean_field(
+                    errors, "tls_domain", lambda: parse_tls_certificate_domain(self.tls_domain)
+                )
+        elif self.tls_domain:
+            errors.setdefault("tls_domain", []).append(
+                "A certificate domain is only used when the subject name must match (DomainValidation)."
+            )
+
+
+class InboundConnector(Connector):
+    """Your organization's email server (OnPremises) or a partner (Partner) → Office 365."""
+
+    direction = "inbound"
+
+    sender_domains = models.JSONField(default=list)
+    sender_ip_addresses = models.JSONField(default=list, blank=True)
+    require_tls = models.BooleanField(default=False)
+    restrict_domains_to_certificate = models.BooleanField(default=False)
+    restrict_domains_to_ip_addresses = models.BooleanField(default=False)
+    tls_sender_certificate_name = models.CharField(max_length=255, blank=True)
+
+    class Meta(Connector.Meta):
+        constraints = [
+            models.UniqueConstraint("tenant", Lower("name"), name="inbound_connector_name_unique"),
+        ]
+
+    @property
+    def source_endpoint(self) -> Endpoint:
+        return far_end(self.connector_type)
+
+    @property
+    def target_endpoint(self) -> Endpoint:
+        return Endpoint.OFFICE_365
+
+    def _clean_rules(self, errors: dict[str, list[str]]) -> None:
+        self._clean_field(
+            errors, "sender_domains", lambda: _canonical(parse_domain_pattern, self.sender_domains)
+        )
+        self._clean_field(
+            errors, "sender_ip_addresses", lambda: _canonical(parse_sender_ip, self.sender_ip_addresses)
+        )
+        if self.tls_sender_certificate_name:
+            self._clean_field(
+                errors,
+                "tls_sender_certificate_name",
+                lambda: parse_tls_certificate_domain(self.tls_sender_certificate_name),
+            )
+        if not self.sender_domains:
+            errors.setdefault("sender_domains", []).append("Add at least one sender domain, or *.")
+        partner_only = self.restrict_domains_to_certificate or self.restrict_domains_to_ip_addresses
+        if partner_only and self.connector_type != ConnectorType.PARTNER:
+            errors.setdefault("connector_type", []).append(
+                "Restrictions by certificate or IP address apply only to partner connectors."
+            )
+        if self.restrict_domains_to_certificate and not self.tls_sender_certificate_name:
+            errors.setdefault("tls_sender_certificate_name", []).append(
+                "Enter the domain name the partner's certificate subject must match."
+            )
+        if self.restrict_domains_to_ip_addresses and not self.sender_ip_addresses:
+            errors.setdefault("sender_ip_addresses", []).append("Add at least one IP address.")

@@ -1,0 +1,33 @@
+"""The ends of a mail flow scenario and their names, full (Classic EAC) and short (New EAC list)."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Endpoint(models.TextChoices):
+    OFFICE_365 = "office365", "Office 365"
+    YOUR_ORG = "your_org", "Your organization's email server"
+    PARTNER = "partner", "Partner organization"
+
+
+SHORT_NAMES = {
+    Endpoint.OFFICE_365: "O365",
+    Endpoint.YOUR_ORG: "Your org",
+    Endpoint.PARTNER: "Partner org",
+}
+
+
+class ConnectorType(models.TextChoices):
+    ON_PREMISES = "OnPremises", "OnPremises"
+    PARTNER = "Partner", "Partner"
+
+
+class ConnectorSource(models.TextChoices):
+    ADMIN_UI = "AdminUI", "AdminUI"
+    DEFAULT = "Default", "Default"
+
+
+def far_end(connector_type: str) -> Endpoint:
+    """The end that is not Office 365: your own server for OnPremises, else the partner."""
+    return Endpoint.YOUR_ORG if connector_type == ConnectorType.ON_PREMISES else Endpoint.PARTNER

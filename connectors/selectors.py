@@ -1,0 +1,76 @@
+"""Reads for the connectors pages: the list rows, and which connectors depend on a domain."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from connectors.models import InboundConnector, OutboundConnector
+from connectors.scenarios import SHORT_NAMES, Endpoint
+from connectors.values import DomainPattern, parse_domain_pattern
+from eac.models import AcceptedDomain, Tenant
+
+SortKey = Literal["status", "name", "from", "to"]
+SORT_KEYS: tuple[SortKey, ...] = ("status", "name", "from", "to")
+
+
+@dataclass(frozen=True)
+class ConnectorRow:
+    id: str
+    direction: Literal["outbound", "inbound"]
+    name: str
+    enabled: bool
+    source: Endpoint
+    target: Endpoint
+
+    @property
+    def status(self) -> str:
+        return "On" if self.enabled else "Off"
+
+    @property
+    def source_short(self) -> str:
+        return SHORT_NAMES[self.source]
+
+    @property
+    def target_short(self) -> str:
+        return SHORT_NAMES[self.target]
+
+
+def connector_rows(
+    *, tenant: Tenant, search: str = "", sort: SortKey = "status", descending: bool = False
+) -> list[ConnectorRow]:
+    """Both directions in one list, as the New EAC shows them, filtered by name and sorted."""
+    rows = [
+        ConnectorRow(str(c.id), c.direction, c.name, c.enabled, c.source_endpoint, c.target_endpoint)  # type: ignore[arg-type]
+        for model in (OutboundConnector, InboundConnector)
+        for c in model.objects.filter(tenant=tenant, name__icontains=search.strip())
+    ]
+    keys = {
+        "status": lambda r: r.status,
+        "name": lambda r: r.name.casefold(),
+        "from": lambda r: r.source_short,
+        "to": lambda r: r.target_short,
+    }
+    rows.sort(key=lambda r: r.name.casefold())  # ties keep name order, whichever column sorts
+    rows.sort(key=keys[sort], reverse=descending)
+    return rows
+
+
+def _covers(patterns: list[str], domain: str) -> bool:
+    parsed: list[DomainPattern] = [parse_domain_pattern(p) for p in patterns]
+    return any(p.kind != "any" and p.matches(domain) for p in parsed)
+
+
+def connectors_using_domain(domain: AcceptedDomain) -> list[str]:
+    """Names of connectors whose scope names this domain (a bare `*` names no domain in particular)."""
+    names = [
+        c.name
+        for c in OutboundConnector.objects.filter(tenant=domain.tenant)
+        if c.all_accepted_domains or _covers(c.recipient_domains, domain.name)
+    ]
+    names += [
+        c.name
+        for c in InboundConnector.objects.filter(tenant=domain.tenant)
+        if _covers(c.sender_domains, domain.name)
+    ]
+    return sorted(names, key=str.casefold)

@@ -1,0 +1,81 @@
+"""The New EAC Connectors page: list, search, sort, and the details panel."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.views.decorators.vary import vary_on_headers
+
+from connectors.models import InboundConnector, OutboundConnector
+from connectors.selectors import SORT_KEYS, SortKey, connector_rows
+from connectors.summaries import connector_sections, validation_result
+from eac.tenancy import TenantRequest, get_for_tenant, tenant_required
+
+DIRECTIONS: dict[str, type[OutboundConnector] | type[InboundConnector]] = {
+    "outbound": OutboundConnector,
+    "inbound": InboundConnector,
+}
+
+
+COLUMN_LABELS = {"status": "Status", "name": "Name", "from": "From", "to": "To"}
+
+
+def sort_columns(search: str, sort: SortKey, descending: bool) -> list[dict[str, Any]]:
+    """Header links: a click on the sorted column flips its direction, any other sorts ascending."""
+    columns = []
+    for key, label in COLUMN_LABELS.items():
+        active = key == sort
+        query = {"q": search} if search else {}
+        query["sort"] = key
+        if active and not descending:
+            query["desc"] = "1"
+        columns.append(
+            {
+                "label": label,
+                "query": urlencode(query),
+                "aria_sort": ("descending" if descending else "ascending") if active else "",
+                "arrow": ("↓" if descending else "↑") if active else "",
+            }
+        )
+    return columns
+
+
+def _list_context(request: TenantRequest) -> dict[str, Any]:
+    search = request.GET.get("q", "")[:128]
+    sort_param = request.GET.get("sort", "status")
+    sort: SortKey = sort_param if sort_param in SORT_KEYS else "status"  # type: ignore[assignment]
+    descending = request.GET.get("desc") == "1"
+    rows = connector_rows(tenant=request.tenant, search=search, sort=sort, descending=descending)
+    return {
+        "rows": rows,
+        "search": search,
+        "sort": sort,
+        "descending": descending,
+        "columns": sort_columns(search, sort, descending),
+    }
+
+
+@vary_on_headers("HX-Request")
+@tenant_required
+def connector_list(request: TenantRequest) -> HttpResponse:
+    context = _list_context(request)
+    partial = request.htmx and not request.htmx.history_restore_request and request.htmx.target == "connector-table"
+    return render(request, "connectors/list.html#table" if partial else "connectors/list.html", context)
+
+
+@vary_on_headers("HX-Request")
+@tenant_required
+def connector_details(request: TenantRequest, direction: str, pk: str) -> HttpResponse:
+    model = DIRECTIONS[direction]
+    connector = get_for_tenant(model.objects.all(), request.tenant, pk=pk)
+    context = {
+        "connector": connector,
+        "sections": connector_sections(connector),
+        "validation_result": validation_result(connector) if direction == "outbound" else "",
+    }
+    if request.htmx and not request.htmx.history_restore_request:
+        return render(request, "connectors/list.html#flyout", context)
+    return render(request, "connectors/list.html", _list_context(request) | context)

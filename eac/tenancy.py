@@ -1,0 +1,112 @@
+"""Which tenant a request acts in, and the guards every tenant view goes through.
+
+The current tenant is kept in the session and always re-checked against the user's memberships,
+so a stale or forged session value can never reach another tenant's data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from django.contrib.auth.views import redirect_to_login
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.shortcuts import get_object_or_404, render
+from django_htmx.middleware import HtmxDetails
+
+from eac.models import Membership, Tenant
+from eac.roles import Capability
+
+SESSION_KEY = "eac_tenant_id"
+
+P = ParamSpec("P")
+M = TypeVar("M", bound=Model)
+
+
+class TenantRequest(HttpRequest):
+    """What the middleware adds; views that require a tenant can rely on both being set."""
+
+    htmx: HtmxDetails
+    tenant: Tenant
+    membership: Membership
+
+
+def memberships_of(request: HttpRequest) -> list[Membership]:
+    if not request.user.is_authenticated:
+        return []
+    return list(Membership.objects.filter(user=request.user).select_related("tenant"))
+
+
+def choose_membership(memberships: list[Membership], tenant_id: object) -> Membership | None:
+    for membership in memberships:
+        if membership.tenant_id == tenant_id:
+            return membership
+    return memberships[0] if memberships else None
+
+
+class TenantMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        memberships = memberships_of(request)
+        membership = choose_membership(memberships, request.session.get(SESSION_KEY))
+        request.memberships = memberships  # type: ignore[attr-defined]
+        request.membership = membership  # type: ignore[attr-defined]
+        request.tenant = membership.tenant if membership else None  # type: ignore[attr-defined]
+        return self.get_response(request)
+
+
+def tenant_required(
+    view: Callable[Concatenate[TenantRequest, P], HttpResponse],
+) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
+    """Signed in, and a member of some tenant; otherwise the sign-in page or a plain refusal."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if getattr(request, "membership", None) is None:
+            return render(request, "eac/no_access.html", status=403)
+        return view(request, *args, **kwargs)  # type: ignore[arg-type]
+
+    return wrapper
+
+
+def capability_required(
+    capability: Capability,
+) -> Callable[
+    [Callable[Concatenate[TenantRequest, P], HttpResponse]],
+    Callable[Concatenate[HttpRequest, P], HttpResponse],
+]:
+    """Refuses, server side, what the role may not do, whatever the page showed."""
+
+    def decorate(
+        view: Callable[Concatenate[TenantRequest, P], HttpResponse],
+    ) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
+        @wraps(view)
+        def guarded(request: TenantRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+            if not request.membership.can(capability):
+                return HttpResponseForbidden("Your role doesn't allow this change.")
+            return view(request, *args, **kwargs)
+
+        return tenant_required(guarded)
+
+    return decorate
+
+
+def get_for_tenant(queryset: QuerySet[M], tenant: Tenant, **lookup: Any) -> M:
+    """One object of the current tenant, or 404 — never 403, which would confirm it exists."""
+    return get_object_or_404(queryset.filter(tenant=tenant), **lookup)
+
+
+def console_context(request: HttpRequest) -> dict[str, Any]:
+    membership: Membership | None = getattr(request, "membership", None)
+    return {
+        "tenant": getattr(request, "tenant", None),
+        "membership": membership,
+        "memberships": getattr(request, "memberships", []),
+        "can": {cap.value: bool(membership and membership.can(cap)) for cap in Capability},
+    }
