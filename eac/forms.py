@@ -16,6 +16,10 @@ class SignInForm(AuthenticationForm):
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "username"}),
     )
 
+    def clean_username(self) -> str:
+        # Addresses are stored in lower case; people type them however they like.
+        return str(self.cleaned_data["username"]).lower()
+
 
 DOMAIN_TYPE_HELP = {
     DomainType.AUTHORITATIVE: (

@@ -65,19 +65,18 @@ def check_broker_and_workers() -> tuple[dict[str, Any], dict[str, Any]]:
         return broker, {"ok": False, "workers": [], "error": "broker unreachable"}
 
 
-@never_cache
-def healthz(request: HttpRequest) -> JsonResponse:
+def health_report() -> dict[str, Any]:
     database = check_database()
     broker, worker = check_broker_and_workers()
     healthy = database["ok"] and broker["ok"] and worker["ok"]
-    body = {
-        "status": "ok" if healthy else "degraded",
-        "database": database,
-        "broker": broker,
-        "worker": worker,
-    }
+    return {"status": "ok" if healthy else "degraded", "database": database, "broker": broker, "worker": worker}
+
+
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    report = health_report()
     # Only a dead database makes the web tier useless; a missing worker only stops validation.
-    return JsonResponse(body, status=200 if database["ok"] else 503)
+    return JsonResponse(report, status=200 if report["database"]["ok"] else 503)
 
 
 def _ms_since(started: float) -> int:

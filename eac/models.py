@@ -157,3 +157,14 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.actor_label} {self.action} {self.target_label}"
 
+
+
+class WorkerHeartbeat(models.Model):
+    """Written by a worker on request (`manage.py ping_worker`), to prove the whole path works."""
+
+    token = models.CharField(max_length=64, unique=True)
+    hostname = models.CharField(max_length=255, blank=True)
+    seen_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.token} at {self.seen_at:%Y-%m-%d %H:%M:%S}"

@@ -138,6 +138,8 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("EAC_SIGNIN_COOLOFF_MINUTES", 15, 
 # Lock an account only from the address that hammered it, so a stranger cannot lock out an admin.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# The sign-in form posts the email address as "username" (Django's AuthenticationForm).
+AXES_USERNAME_FORM_FIELD = "username"
 AXES_LOCKOUT_TEMPLATE = "eac/locked_out.html"
 AXES_VERBOSE = False
 
@@ -217,4 +219,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_list("LOG_LEVEL", "INFO")[0].upper()},
+    # django-axes logs every sign-in at INFO; failures and lockouts are still logged as warnings.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

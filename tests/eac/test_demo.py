@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+
+from connectors.models import InboundConnector, OutboundConnector
+from eac.models import AcceptedDomain, AuditEvent, Membership, Tenant, User
+
+pytestmark = pytest.mark.django_db
+
+
+def _state() -> dict[str, object]:
+    return {
+        "tenants": list(Tenant.objects.values_list("name", "initial_domain")),
+        "domains": list(AcceptedDomain.objects.values_list("tenant__name", "name", "domain_type", "is_default")),
+        "outbound": list(OutboundConnector.objects.values_list("name", "version", "changed_at")),
+        "inbound": list(InboundConnector.objects.values_list("name", "version", "changed_at")),
+        "users": list(User.objects.values_list("email", "password")),
+        "memberships": list(Membership.objects.values_list("user__email", "tenant__name", "role")),
+        "audit": AuditEvent.objects.count(),
+    }
+
+
+@pytest.fixture
+def demo(monkeypatch: pytest.MonkeyPatch, settings: object, tmp_path: object) -> None:
+    monkeypatch.setenv("EAC_DEMO_PASSWORD", "demo-password-for-tests")
+    call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115, PTH123
+
+
+def test_the_demo_has_contoso_with_the_seed_connectors(demo: None) -> None:
+    contoso = Tenant.objects.get(name="Contoso")
+    assert contoso.initial_domain == "contoso.onmicrosoft.com"
+    assert sorted(AcceptedDomain.objects.filter(tenant=contoso).values_list("name", flat=True)) == [
+        "contoso.com", "contoso.onmicrosoft.com", "fabrikam.com", "sales.contoso.com",
+    ]
+    assert AcceptedDomain.objects.get(tenant=contoso, is_default=True).name == "contoso.com"
+    one, two, three = OutboundConnector.objects.filter(tenant=contoso).order_by("name")
+    assert (one.name, one.all_accepted_domains) == ("Connector 1", True)
+    assert (two.name, two.recipient_domains) == ("Connector 2", ["contoso.com"])
+    assert (three.name, three.recipient_domains) == ("Connector 3", ["*.contoso.com"])
+    for connector in (one, two, three):
+        assert connector.connector_type == "OnPremises" and connector.enabled
+        assert connector.tls_settings == "CertificateValidation"
+        assert all(host.endswith(".contoso.com") for host in connector.smart_hosts)
+
+
+def test_running_it_again_changes_nothing(demo: None) -> None:
+    before = _state()
+    call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115, PTH123
+    assert _state() == before
+
+
+def test_both_demo_admins_sign_in_and_see_only_their_tenant(demo: None) -> None:
+    client = Client()
+    page = client.post(
+        reverse("signin"), {"username": "admin@contoso.com", "password": "demo-password-for-tests"}, follow=True
+    ).content.decode()
+    assert all(name in page for name in ("Connector 1", "Connector 2", "Connector 3"))
+    assert page.count(">O365<") == 3 and page.count(">Your org<") == 3
+
+    lab = Client()
+    lab_page = lab.post(
+        reverse("signin"),
+        {"username": "admin@fabrikamlab.onmicrosoft.com", "password": "demo-password-for-tests"},
+        follow=True,
+    ).content.decode()
+    assert "Connector 1" not in lab_page
+    assert "Fabrikam Lab" in lab_page

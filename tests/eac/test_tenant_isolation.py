@@ -1,0 +1,93 @@
+"""A user of one tenant can neither see nor change another tenant's objects: 404, never 403."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from connectors.models import InboundConnector, OutboundConnector
+from eac.models import AcceptedDomain, AuditEvent, Tenant
+
+pytestmark = pytest.mark.django_db
+
+# Every named URL that takes an object id, with how to build it for a Fabrikam object.
+OBJECT_URLS = {
+    "connectors:details": lambda f: [
+        reverse("connectors:details", args=["outbound", OutboundConnector.objects.get(tenant=f).pk]),
+        reverse("connectors:details", args=["inbound", InboundConnector.objects.get(tenant=f).pk]),
+    ],
+    "accepted_domain": lambda f: [reverse("accepted_domain", args=[_fabrikam_domain(f).pk])],
+    "accepted_domain_remove": lambda f: [reverse("accepted_domain_remove", args=[_fabrikam_domain(f).pk])],
+}
+
+
+def _fabrikam_domain(fabrikam: Tenant) -> AcceptedDomain:
+    return AcceptedDomain.objects.get(tenant=fabrikam, name="fabrikamlab.com")
+
+
+def _named_routes_with_ids(patterns: list[URLPattern | URLResolver], prefix: str = "") -> set[str]:
+    names = set()
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            namespace = f"{prefix}{pattern.namespace}:" if pattern.namespace else prefix
+            names |= _named_routes_with_ids(pattern.url_patterns, namespace)
+        elif pattern.name and pattern.pattern.converters and "admin" not in prefix:
+            names.add(prefix + pattern.name)
+    return names
+
+
+def test_the_matrix_covers_every_url_that_takes_an_id() -> None:
+    routes = {name for name in _named_routes_with_ids(get_resolver().url_patterns) if not name.startswith("admin:")}
+    assert routes == set(OBJECT_URLS)
+
+
+@pytest.mark.parametrize("route", sorted(OBJECT_URLS))
+def test_another_tenants_object_is_not_found(route: str, admin_client_: Client, fabrikam: Tenant) -> None:
+    for url in OBJECT_URLS[route](fabrikam):
+        assert admin_client_.get(url).status_code == 404
+        assert admin_client_.post(url, {"domain_type": "InternalRelay"}).status_code == 404
+
+
+def test_a_post_naming_another_tenants_domain_changes_nothing(
+    admin_client_: Client, fabrikam: Tenant
+) -> None:
+    domain = _fabrikam_domain(fabrikam)
+    events_before = AuditEvent.objects.filter(tenant=fabrikam).count()
+
+    admin_client_.post(reverse("accepted_domain", args=[domain.pk]), {"domain_type": "InternalRelay"})
+    admin_client_.post(reverse("accepted_domain_remove", args=[domain.pk]))
+
+    domain.refresh_from_db()
+    assert domain.domain_type == "Authoritative"
+    assert AuditEvent.objects.filter(tenant=fabrikam).count() == events_before
+
+
+@pytest.mark.parametrize("url_name", ["connectors:list", "accepted_domains"])
+def test_list_pages_show_no_foreign_rows(url_name: str, admin_client_: Client, fabrikam: Tenant) -> None:
+    html = admin_client_.get(reverse(url_name)).content.decode()
+    assert "Fabrikam" not in html
+    assert "fabrikamlab" not in html
+
+
+def test_search_cannot_reach_another_tenants_connectors(admin_client_: Client, fabrikam: Tenant) -> None:
+    html = admin_client_.get(reverse("connectors:list"), {"q": "secret"}).content.decode()
+    assert "Fabrikam outbound secret" not in html
+    assert "0 items" in html
+
+
+def test_switching_to_a_tenant_you_dont_belong_to_keeps_your_own(
+    admin_client_: Client, contoso: Tenant, fabrikam: Tenant
+) -> None:
+    response = admin_client_.post(reverse("switch_tenant"), {"tenant": fabrikam.pk}, follow=True)
+    assert response.context["tenant"] == contoso
+    assert "Fabrikam outbound secret" not in response.content.decode()
+
+
+def test_a_forged_session_tenant_is_ignored(admin_client_: Client, contoso: Tenant, fabrikam: Tenant) -> None:
+    session = admin_client_.session
+    session["eac_tenant_id"] = fabrikam.pk
+    session.save()
+    response = admin_client_.get(reverse("connectors:list"))
+    assert response.context["tenant"] == contoso
+    assert "Fabrikam" not in response.content.decode()
