@@ -26,8 +26,14 @@ from eac.models import Tenant
 
 
 class TlsSettings(models.TextChoices):
-    ENCRYPTION_ONLY = "EncryptionOnly", "Any digital certificate, including self-signed certificates"
-    CERTIFICATE_VALIDATION = "CertificateValidation", "Issued by a trusted certificate authority (CA)"
+    ENCRYPTION_ONLY = (
+        "EncryptionOnly",
+        "Any digital certificate, including self-signed certificates",
+    )
+    CERTIFICATE_VALIDATION = (
+        "CertificateValidation",
+        "Issued by a trusted certificate authority (CA)",
+    )
     DOMAIN_VALIDATION = "DomainValidation", "Issued by a trusted CA, with a matching subject name"
 
 
@@ -48,7 +54,9 @@ class Connector(models.Model):
         max_length=16, choices=ConnectorSource.choices, default=ConnectorSource.ADMIN_UI
     )
     cloud_services_mail_enabled = models.BooleanField(default=False)
-    version = models.PositiveIntegerField(default=1, help_text="Raised by every save (optimistic locking).")
+    version = models.PositiveIntegerField(
+        default=1, help_text="Raised by every save (optimistic locking)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     changed_at = models.DateTimeField(auto_now=True)
 
@@ -69,7 +77,9 @@ class Connector(models.Model):
     def _clean_rules(self, errors: dict[str, list[str]]) -> None:
         raise NotImplementedError
 
-    def _clean_field(self, errors: dict[str, list[str]], field: str, parse: Callable[[], Any]) -> None:
+    def _clean_field(
+        self, errors: dict[str, list[str]], field: str, parse: Callable[[], Any]
+    ) -> None:
         try:
             setattr(self, field, parse())
         except ValidationError as exc:
@@ -86,7 +96,10 @@ class OutboundConnector(Connector):
     recipient_domains = models.JSONField(default=list, blank=True)
     use_mx_record = models.BooleanField(default=True)
     smart_hosts = models.JSONField(default=list, blank=True)
-    tls_settings = models.CharField(max_length=24, choices=TlsSettings.choices, null=True, blank=True)
+    # NULL is a value of its own ($null: opportunistic TLS), distinct from any chosen level.
+    tls_settings = models.CharField(  # noqa: DJ001
+        max_length=24, choices=TlsSettings.choices, null=True, blank=True
+    )
     tls_domain = models.CharField(max_length=255, blank=True)
     validation_recipients = models.JSONField(default=list, blank=True)
     is_validated = models.BooleanField(default=False)
@@ -112,9 +125,13 @@ class OutboundConnector(Connector):
 
     def _clean_rules(self, errors: dict[str, list[str]]) -> None:
         self._clean_field(
-            errors, "recipient_domains", lambda: _canonical(parse_domain_pattern, self.recipient_domains)
+            errors,
+            "recipient_domains",
+            lambda: _canonical(parse_domain_pattern, self.recipient_domains),
         )
-        self._clean_field(errors, "smart_hosts", lambda: _canonical(parse_smart_host, self.smart_hosts))
+        self._clean_field(
+            errors, "smart_hosts", lambda: _canonical(parse_smart_host, self.smart_hosts)
+        )
         self._clean_field(
             errors,
             "validation_recipients",
@@ -171,7 +188,9 @@ class InboundConnector(Connector):
             errors, "sender_domains", lambda: _canonical(parse_domain_pattern, self.sender_domains)
         )
         self._clean_field(
-            errors, "sender_ip_addresses", lambda: _canonical(parse_sender_ip, self.sender_ip_addresses)
+            errors,
+            "sender_ip_addresses",
+            lambda: _canonical(parse_sender_ip, self.sender_ip_addresses),
         )
         if self.tls_sender_certificate_name:
             self._clean_field(

@@ -40,10 +40,13 @@ def connector_rows(
     *, tenant: Tenant, search: str = "", sort: SortKey = "status", descending: bool = False
 ) -> list[ConnectorRow]:
     """Both directions in one list, as the New EAC shows them, filtered by name and sorted."""
+    search = search.strip()
     rows = [
-        ConnectorRow(str(c.id), c.direction, c.name, c.enabled, c.source_endpoint, c.target_endpoint)  # type: ignore[arg-type]
-        for model in (OutboundConnector, InboundConnector)
-        for c in model.objects.filter(tenant=tenant, name__icontains=search.strip())
+        ConnectorRow(str(c.id), "outbound", c.name, c.enabled, c.source_endpoint, c.target_endpoint)
+        for c in OutboundConnector.objects.filter(tenant=tenant, name__icontains=search)
+    ] + [
+        ConnectorRow(str(c.id), "inbound", c.name, c.enabled, c.source_endpoint, c.target_endpoint)
+        for c in InboundConnector.objects.filter(tenant=tenant, name__icontains=search)
     ]
     keys = {
         "status": lambda r: r.status,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -12,15 +13,20 @@ from eac.audit import audit_record, snapshot
 from eac.models import Tenant, User
 
 
-def connector_name_taken(*, tenant: Tenant, name: str, exclude_id: object = None) -> bool:
+def connector_name_taken(*, tenant: Tenant, name: str, exclude_id: uuid.UUID | None = None) -> bool:
     """Exchange keeps one namespace for inbound and outbound connectors of a tenant."""
-    return any(
-        model.objects.filter(tenant=tenant, name__iexact=name).exclude(pk=exclude_id).exists()
+    others = [
+        model.objects.filter(tenant=tenant, name__iexact=name)
         for model in (OutboundConnector, InboundConnector)
-    )
+    ]
+    if exclude_id is not None:
+        others = [queryset.exclude(pk=exclude_id) for queryset in others]
+    return any(queryset.exists() for queryset in others)
 
 
-def _create(model: type[Connector], *, tenant: Tenant, actor: User | None, fields: dict[str, Any]) -> Any:
+def _create(
+    model: type[Connector], *, tenant: Tenant, actor: User | None, fields: dict[str, Any]
+) -> Any:
     # Lock the tenant row so two creations with the same name cannot both pass the check.
     Tenant.objects.select_for_update().get(pk=tenant.pk)
     connector = model(tenant=tenant, **fields)
@@ -29,8 +35,11 @@ def _create(model: type[Connector], *, tenant: Tenant, actor: User | None, field
         raise ValidationError({"name": f"A connector named {connector.name} already exists."})
     connector.save()
     audit_record(
-        tenant=tenant, actor=actor, action=f"{model.direction}_connector.create",  # type: ignore[attr-defined]
-        target=connector, after=snapshot(connector),
+        tenant=tenant,
+        actor=actor,
+        action=f"{model.direction}_connector.create",  # type: ignore[attr-defined]
+        target=connector,
+        after=snapshot(connector),
     )
     return connector
 
@@ -39,11 +48,17 @@ def _create(model: type[Connector], *, tenant: Tenant, actor: User | None, field
 def outbound_connector_create(
     *, tenant: Tenant, actor: User | None, **fields: Any
 ) -> OutboundConnector:
-    connector: OutboundConnector = _create(OutboundConnector, tenant=tenant, actor=actor, fields=fields)
+    connector: OutboundConnector = _create(
+        OutboundConnector, tenant=tenant, actor=actor, fields=fields
+    )
     return connector
 
 
 @transaction.atomic
-def inbound_connector_create(*, tenant: Tenant, actor: User | None, **fields: Any) -> InboundConnector:
-    connector: InboundConnector = _create(InboundConnector, tenant=tenant, actor=actor, fields=fields)
+def inbound_connector_create(
+    *, tenant: Tenant, actor: User | None, **fields: Any
+) -> InboundConnector:
+    connector: InboundConnector = _create(
+        InboundConnector, tenant=tenant, actor=actor, fields=fields
+    )
     return connector

@@ -23,14 +23,19 @@ def scenario_section(connector: OutboundConnector | InboundConnector) -> Section
 
 def status_lines(connector: OutboundConnector | InboundConnector) -> tuple[str, ...]:
     lines = ["On" if connector.enabled else "Off"]
-    if connector.connector_type == ConnectorType.ON_PREMISES and connector.cloud_services_mail_enabled:
+    if (
+        connector.connector_type == ConnectorType.ON_PREMISES
+        and connector.cloud_services_mail_enabled
+    ):
         lines.append("Retain internal Exchange email headers (recommended)")
     return tuple(lines)
 
 
 def use_lines(connector: OutboundConnector) -> tuple[str, ...]:
     if connector.is_transport_rule_scoped:
-        return ("Use only when I have a transport rule set up that redirects messages to this connector.",)
+        return (
+            "Use only when I have a transport rule set up that redirects messages to this connector.",
+        )
     if connector.all_accepted_domains:
         return ("Use for email messages sent to all accepted domains in your organization.",)
     return (
@@ -119,7 +124,9 @@ def connector_sections(connector: OutboundConnector | InboundConnector) -> list[
             Section("Security restrictions", outbound_security_lines(connector)),
         ]
     elif connector.connector_type == ConnectorType.ON_PREMISES:
-        sections.append(Section("How to identify email sent from your email server", identity_lines(connector)))
+        sections.append(
+            Section("How to identify email sent from your email server", identity_lines(connector))
+        )
     else:
         sections += [
             Section("How to identify your partner organization", identity_lines(connector)),

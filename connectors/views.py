@@ -14,12 +14,6 @@ from connectors.selectors import SORT_KEYS, SortKey, connector_rows
 from connectors.summaries import connector_sections, validation_result
 from eac.tenancy import TenantRequest, get_for_tenant, tenant_required
 
-DIRECTIONS: dict[str, type[OutboundConnector] | type[InboundConnector]] = {
-    "outbound": OutboundConnector,
-    "inbound": InboundConnector,
-}
-
-
 COLUMN_LABELS = {"status": "Status", "name": "Name", "from": "From", "to": "To"}
 
 
@@ -62,20 +56,32 @@ def _list_context(request: TenantRequest) -> dict[str, Any]:
 @tenant_required
 def connector_list(request: TenantRequest) -> HttpResponse:
     context = _list_context(request)
-    partial = request.htmx and not request.htmx.history_restore_request and request.htmx.target == "connector-table"
-    return render(request, "connectors/list.html#table" if partial else "connectors/list.html", context)
+    htmx = request.htmx
+    if htmx and not htmx.history_restore_request and htmx.target == "connector-table":
+        # The table, plus the item count and sort state swapped in out of band.
+        return render(request, "connectors/list.html#table", context | {"oob": True})
+    return render(request, "connectors/list.html", context)
 
 
 @vary_on_headers("HX-Request")
 @tenant_required
 def connector_details(request: TenantRequest, direction: str, pk: str) -> HttpResponse:
-    model = DIRECTIONS[direction]
-    connector = get_for_tenant(model.objects.all(), request.tenant, pk=pk)
+    connector: OutboundConnector | InboundConnector
+    if direction == "outbound":
+        connector = get_for_tenant(OutboundConnector.objects.all(), request.tenant, pk=pk)
+    else:
+        connector = get_for_tenant(InboundConnector.objects.all(), request.tenant, pk=pk)
     context = {
         "connector": connector,
         "sections": connector_sections(connector),
-        "validation_result": validation_result(connector) if direction == "outbound" else "",
+        "validation_result": validation_result(connector)
+        if isinstance(connector, OutboundConnector)
+        else "",
     }
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, "connectors/list.html#flyout", context)
-    return render(request, "connectors/list.html", _list_context(request) | context)
+    return render(
+        request,
+        "connectors/list.html",
+        _list_context(request) | context | {"selected_id": str(connector.pk)},
+    )

@@ -35,7 +35,9 @@ def env_bool(name: str, default: bool, environ: Mapping[str, str] | None = None)
         return True
     if value.lower() in FALSE_WORDS:
         return False
-    raise ImproperlyConfigured(f"{name} must be one of 1/0, true/false, yes/no, on/off; got {value!r}.")
+    raise ImproperlyConfigured(
+        f"{name} must be one of 1/0, true/false, yes/no, on/off; got {value!r}."
+    )
 
 
 def env_int(
@@ -94,7 +96,9 @@ def env_secret(name: str, environ: Mapping[str, str] | None = None) -> str | Non
     try:
         secret = Path(path).read_text(encoding="utf-8").strip()
     except OSError as exc:
-        raise ImproperlyConfigured(f"{name}_FILE names a file that cannot be read: {exc}.") from None
+        raise ImproperlyConfigured(
+            f"{name}_FILE names a file that cannot be read: {exc}."
+        ) from None
     if not secret:
         raise ImproperlyConfigured(f"{name}_FILE names an empty file.")
     return secret
@@ -105,7 +109,9 @@ def env_broker_url(name: str, default: str, environ: Mapping[str, str] | None = 
     scheme = urlsplit(url).scheme.split("+")[-1]
     if scheme not in BROKER_SCHEMES:
         allowed = ", ".join(sorted(BROKER_SCHEMES))
-        raise ImproperlyConfigured(f"{name} must be a URL with one of the schemes {allowed}; got {url!r}.")
+        raise ImproperlyConfigured(
+            f"{name} must be a URL with one of the schemes {allowed}; got {url!r}."
+        )
     return url
 
 
@@ -143,7 +149,9 @@ def env_networks(
         try:
             networks.append(ipaddress.ip_network(item, strict=True))
         except ValueError as exc:
-            raise ImproperlyConfigured(f"{name}: {item!r} is not a network in CIDR form ({exc}).") from None
+            raise ImproperlyConfigured(
+                f"{name}: {item!r} is not a network in CIDR form ({exc})."
+            ) from None
     return tuple(networks)
 
 
@@ -157,5 +165,7 @@ def env_ca_file(name: str, environ: Mapping[str, str] | None = None) -> Path | N
     try:
         ssl.create_default_context(cafile=str(path))
     except (ssl.SSLError, OSError, ValueError) as exc:
-        raise ImproperlyConfigured(f"{name}: {value!r} holds no usable PEM certificate ({exc}).") from None
+        raise ImproperlyConfigured(
+            f"{name}: {value!r} holds no usable PEM certificate ({exc})."
+        ) from None
     return path

@@ -53,6 +53,8 @@ class AcceptedDomainAddForm(DomainTypeForm):
         parser=parse_domain,
         label="Domain name",
         max_length=255,
-        widget=forms.TextInput(attrs={"placeholder": "Example: contoso.com", "autocomplete": "off"}),
+        widget=forms.TextInput(
+            attrs={"placeholder": "Example: contoso.com", "autocomplete": "off"}
+        ),
     )
     field_order = ["name", "domain_type", "match_subdomains"]

@@ -19,7 +19,7 @@ from django.views.decorators.cache import never_cache
 
 from eac.celery import app as celery_app
 
-BROKER_DEADLINE_SECONDS = 3.0
+BROKER_DEADLINE_SECONDS = 3
 WORKER_PING_SECONDS = 1.0
 
 # One long-lived thread for broker checks, so a hung check cannot pile up threads per request.
@@ -48,7 +48,11 @@ def _check_broker_and_workers() -> tuple[dict[str, Any], dict[str, Any]]:
         with celery_app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=BROKER_DEADLINE_SECONDS)
     except Exception as exc:  # noqa: BLE001 - any transport error means "unreachable" here
-        broker = {"ok": False, "url": broker_label(settings.CELERY_BROKER_URL), "error": type(exc).__name__}
+        broker = {
+            "ok": False,
+            "url": broker_label(settings.CELERY_BROKER_URL),
+            "error": type(exc).__name__,
+        }
         return broker, {"ok": False, "workers": [], "error": "broker unreachable"}
     broker = {"ok": True, "url": broker_label(settings.CELERY_BROKER_URL), "ms": _ms_since(started)}
     replies = celery_app.control.ping(timeout=WORKER_PING_SECONDS) or []
@@ -61,7 +65,11 @@ def check_broker_and_workers() -> tuple[dict[str, Any], dict[str, Any]]:
     try:
         return future.result(timeout=BROKER_DEADLINE_SECONDS + WORKER_PING_SECONDS + 1)
     except FutureTimeout:
-        broker = {"ok": False, "url": broker_label(settings.CELERY_BROKER_URL), "error": "timed out"}
+        broker = {
+            "ok": False,
+            "url": broker_label(settings.CELERY_BROKER_URL),
+            "error": "timed out",
+        }
         return broker, {"ok": False, "workers": [], "error": "broker unreachable"}
 
 
@@ -69,7 +77,12 @@ def health_report() -> dict[str, Any]:
     database = check_database()
     broker, worker = check_broker_and_workers()
     healthy = database["ok"] and broker["ok"] and worker["ok"]
-    return {"status": "ok" if healthy else "degraded", "database": database, "broker": broker, "worker": worker}
+    return {
+        "status": "ok" if healthy else "degraded",
+        "database": database,
+        "broker": broker,
+        "worker": worker,
+    }
 
 
 @never_cache

@@ -37,7 +37,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
 
-    objects: ClassVar[UserManager] = UserManager()  # type: ignore[misc]  # django-stubs wants its own
+    objects: ClassVar[UserManager] = UserManager()
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
@@ -84,7 +84,9 @@ class AcceptedDomain(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "name"], name="accepted_domain_unique_per_tenant"),
+            models.UniqueConstraint(
+                fields=["tenant", "name"], name="accepted_domain_unique_per_tenant"
+            ),
             models.UniqueConstraint(
                 fields=["tenant"],
                 condition=models.Q(is_default=True),
@@ -111,19 +113,25 @@ class AcceptedDomain(models.Model):
             raise ValidationError({"name": exc.messages}) from None
         if self.match_subdomains and self.domain_type != DomainType.INTERNAL_RELAY:
             raise ValidationError(
-                {"match_subdomains": "Subdomains can only be accepted for an Internal relay domain."}
+                {
+                    "match_subdomains": "Subdomains can only be accepted for an Internal relay domain."
+                }
             )
 
 
 class Membership(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=40, choices=Role.choices)
 
     class Meta:
         ordering = ["tenant__name"]
         constraints = [
-            models.UniqueConstraint(fields=["user", "tenant"], name="one_membership_per_user_and_tenant")
+            models.UniqueConstraint(
+                fields=["user", "tenant"], name="one_membership_per_user_and_tenant"
+            )
         ]
 
     def __str__(self) -> str:
@@ -156,7 +164,6 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor_label} {self.action} {self.target_label}"
-
 
 
 class WorkerHeartbeat(models.Model):

@@ -22,13 +22,18 @@ def tenant_create(*, name: str, initial_label: str) -> Tenant:
     """A tenant and its initial domain, which is Authoritative, the default, and never removable."""
     tenant = Tenant.objects.create(name=name, initial_domain=initial_domain_for(initial_label))
     AcceptedDomain.objects.create(
-        tenant=tenant, name=tenant.initial_domain, domain_type=DomainType.AUTHORITATIVE, is_default=True
+        tenant=tenant,
+        name=tenant.initial_domain,
+        domain_type=DomainType.AUTHORITATIVE,
+        is_default=True,
     )
     return tenant
 
 
 def membership_grant(*, tenant: Tenant, user: User, role: Role) -> Membership:
-    membership, _ = Membership.objects.update_or_create(tenant=tenant, user=user, defaults={"role": role})
+    membership, _ = Membership.objects.update_or_create(
+        tenant=tenant, user=user, defaults={"role": role}
+    )
     return membership
 
 
@@ -53,7 +58,10 @@ def accepted_domain_add(
     except IntegrityError:  # added by someone else a moment ago
         raise ValidationError({"name": f"{domain.name} is already an accepted domain."}) from None
     audit_record(
-        tenant=tenant, actor=actor, action="accepted_domain.add", target=domain,
+        tenant=tenant,
+        actor=actor,
+        action="accepted_domain.add",
+        target=domain,
         after=snapshot(domain, DOMAIN_FIELDS),
     )
     return domain
@@ -73,22 +81,32 @@ def accepted_domain_update(
     after = snapshot(domain, DOMAIN_FIELDS)
     if after != before:
         audit_record(
-            tenant=domain.tenant, actor=actor, action="accepted_domain.update", target=domain,
-            before=before, after=after,
+            tenant=domain.tenant,
+            actor=actor,
+            action="accepted_domain.update",
+            target=domain,
+            before=before,
+            after=after,
         )
     return domain
 
 
 @transaction.atomic
 def accepted_domain_make_default(*, domain: AcceptedDomain, actor: User | None) -> AcceptedDomain:
-    previous = AcceptedDomain.objects.filter(tenant=domain.tenant, is_default=True).exclude(pk=domain.pk)
+    previous = AcceptedDomain.objects.filter(tenant=domain.tenant, is_default=True).exclude(
+        pk=domain.pk
+    )
     before = {"default": ", ".join(previous.values_list("name", flat=True))}
     previous.update(is_default=False)
     domain.is_default = True
     domain.save(update_fields=["is_default", "changed_at"])
     audit_record(
-        tenant=domain.tenant, actor=actor, action="accepted_domain.make_default", target=domain,
-        before=before, after={"default": domain.name},
+        tenant=domain.tenant,
+        actor=actor,
+        action="accepted_domain.make_default",
+        target=domain,
+        before=before,
+        after={"default": domain.name},
     )
     return domain
 
@@ -100,7 +118,10 @@ def accepted_domain_remove(*, domain: AcceptedDomain, actor: User | None) -> Non
     if domain.is_default:
         raise ValidationError("Make another domain the default before removing this one.")
     audit_record(
-        tenant=domain.tenant, actor=actor, action="accepted_domain.remove", target=domain,
+        tenant=domain.tenant,
+        actor=actor,
+        action="accepted_domain.remove",
+        target=domain,
         before=snapshot(domain, DOMAIN_FIELDS),
     )
     domain.delete()

@@ -18,8 +18,8 @@ from eac.env import (
     env_list,
     env_nameservers,
     env_networks,
-    env_secret,
     env_seconds,
+    env_secret,
 )
 
 # Lets classes such as admin.ModelAdmin[Tenant] be subscripted at run time, as the type stubs do.
@@ -109,7 +109,9 @@ try:
         )
     }
 except (ValueError, KeyError) as exc:
-    raise ImproperlyConfigured(f"DATABASE_URL is not a database URL Django can use: {exc}") from None
+    raise ImproperlyConfigured(
+        f"DATABASE_URL is not a database URL Django can use: {exc}"
+    ) from None
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -134,7 +136,9 @@ LOGIN_URL = "signin"
 LOGIN_REDIRECT_URL = "connectors:list"
 LOGOUT_REDIRECT_URL = "signin"
 AXES_FAILURE_LIMIT = env_int("EAC_SIGNIN_FAILURE_LIMIT", 5, minimum=1, maximum=1000)
-AXES_COOLOFF_TIME = timedelta(minutes=env_int("EAC_SIGNIN_COOLOFF_MINUTES", 15, minimum=1, maximum=10080))
+AXES_COOLOFF_TIME = timedelta(
+    minutes=env_int("EAC_SIGNIN_COOLOFF_MINUTES", 15, minimum=1, maximum=10080)
+)
 # Lock an account only from the address that hammered it, so a stranger cannot lock out an admin.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
@@ -148,7 +152,9 @@ SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("EAC_BEHIND_TLS_PROXY", False) else None
 )
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0, maximum=63072000)
+SECURE_HSTS_SECONDS = env_int(
+    "SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0, maximum=63072000
+)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_REFERRER_POLICY = "same-origin"

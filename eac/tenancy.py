@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, TypeVar
 
 from django.contrib.auth.views import redirect_to_login
 from django.db.models import Model, QuerySet
@@ -21,7 +21,6 @@ from eac.roles import Capability
 
 SESSION_KEY = "eac_tenant_id"
 
-P = ParamSpec("P")
 M = TypeVar("M", bound=Model)
 
 
@@ -59,35 +58,29 @@ class TenantMiddleware:
         return self.get_response(request)
 
 
-def tenant_required(
-    view: Callable[Concatenate[TenantRequest, P], HttpResponse],
-) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
+TenantView = Callable[..., HttpResponse]
+
+
+def tenant_required(view: TenantView) -> TenantView:
     """Signed in, and a member of some tenant; otherwise the sign-in page or a plain refusal."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         if getattr(request, "membership", None) is None:
             return render(request, "eac/no_access.html", status=403)
-        return view(request, *args, **kwargs)  # type: ignore[arg-type]
+        return view(request, *args, **kwargs)
 
     return wrapper
 
 
-def capability_required(
-    capability: Capability,
-) -> Callable[
-    [Callable[Concatenate[TenantRequest, P], HttpResponse]],
-    Callable[Concatenate[HttpRequest, P], HttpResponse],
-]:
+def capability_required(capability: Capability) -> Callable[[TenantView], TenantView]:
     """Refuses, server side, what the role may not do, whatever the page showed."""
 
-    def decorate(
-        view: Callable[Concatenate[TenantRequest, P], HttpResponse],
-    ) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
+    def decorate(view: TenantView) -> TenantView:
         @wraps(view)
-        def guarded(request: TenantRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        def guarded(request: TenantRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.membership.can(capability):
                 return HttpResponseForbidden("Your role doesn't allow this change.")
             return view(request, *args, **kwargs)

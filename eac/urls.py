@@ -13,7 +13,11 @@ urlpatterns = [
     path("mail-flow/connectors/", include("connectors.urls")),
     path("mail-flow/accepted-domains/", views.accepted_domains, name="accepted_domains"),
     path("mail-flow/accepted-domains/add/", views.accepted_domain_add, name="accepted_domain_add"),
-    path("mail-flow/accepted-domains/<int:pk>/", views.accepted_domain_details, name="accepted_domain"),
+    path(
+        "mail-flow/accepted-domains/<int:pk>/",
+        views.accepted_domain_details,
+        name="accepted_domain",
+    ),
     path(
         "mail-flow/accepted-domains/<int:pk>/remove/",
         views.accepted_domain_remove,

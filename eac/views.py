@@ -25,7 +25,9 @@ from eac.tenancy import (
 )
 
 signin = auth_views.LoginView.as_view(
-    template_name="eac/signin.html", authentication_form=SignInForm, redirect_authenticated_user=True
+    template_name="eac/signin.html",
+    authentication_form=SignInForm,
+    redirect_authenticated_user=True,
 )
 signout = auth_views.LogoutView.as_view()
 
@@ -55,7 +57,12 @@ def _domain_page(
     status: int = 200,
 ) -> HttpResponse:
     domains = AcceptedDomain.objects.filter(tenant=request.tenant).select_related("tenant")
-    context = {"domains": domains, "selected": selected, "form": form, "type_help": DOMAIN_TYPE_HELP}
+    context = {
+        "domains": domains,
+        "selected": selected,
+        "form": form,
+        "type_help": DOMAIN_TYPE_HELP,
+    }
     template = "eac/accepted_domains.html"
     if request.htmx and not request.htmx.history_restore_request and selected is not None:
         template += "#panel"

@@ -21,8 +21,6 @@ PASSWORD = "correct horse battery staple"
 @pytest.fixture(autouse=True)
 def _test_settings(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    # The suite runs with production settings, but the test client speaks plain HTTP.
-    settings.SECURE_SSL_REDIRECT = False
 
 
 def make_tenant(name: str, label: str, domains: tuple[str, ...] = ()) -> Tenant:
@@ -49,7 +47,10 @@ def make_outbound(tenant: Tenant, name: str, **fields: Any) -> OutboundConnector
 
 
 def make_inbound(tenant: Tenant, name: str, **fields: Any) -> InboundConnector:
-    defaults: dict[str, Any] = {"connector_type": ConnectorType.PARTNER, "sender_domains": ["partner.example"]}
+    defaults: dict[str, Any] = {
+        "connector_type": ConnectorType.PARTNER,
+        "sender_domains": ["partner.example"],
+    }
     return inbound_connector_create(tenant=tenant, actor=None, name=name, **(defaults | fields))
 
 

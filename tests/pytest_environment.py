@@ -7,3 +7,6 @@ import os
 import secrets
 
 os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+# Production settings otherwise, but the test client and the live server speak plain HTTP; the
+# middleware reads this once, when the live server starts, so a per-test override is too late.
+os.environ.setdefault("SECURE_SSL_REDIRECT", "0")

@@ -15,21 +15,39 @@ pytestmark = pytest.mark.django_db
 def _rows(html: str) -> list[list[str]]:
     body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
     return [
-        [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        [
+            re.sub(r"<[^>]+>", "", cell).strip()
+            for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        ]
         for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)
     ]
 
 
 @pytest.fixture
 def four_scenarios(contoso: Tenant) -> Tenant:
-    make_outbound(contoso, "Alpha to partner", connector_type="Partner", use_mx_record=True, smart_hosts=[],
-                  recipient_domains=["partner.example"], enabled=False)
-    make_inbound(contoso, "Beta from our servers", connector_type="OnPremises", sender_domains=["*"],
-                 tls_sender_certificate_name="mail.contoso.com", require_tls=True)
+    make_outbound(
+        contoso,
+        "Alpha to partner",
+        connector_type="Partner",
+        use_mx_record=True,
+        smart_hosts=[],
+        recipient_domains=["partner.example"],
+        enabled=False,
+    )
+    make_inbound(
+        contoso,
+        "Beta from our servers",
+        connector_type="OnPremises",
+        sender_domains=["*"],
+        tls_sender_certificate_name="mail.contoso.com",
+        require_tls=True,
+    )
     return contoso
 
 
-def test_the_list_shows_status_name_and_short_from_to_names(admin_client_: Client, four_scenarios: Tenant) -> None:
+def test_the_list_shows_status_name_and_short_from_to_names(
+    admin_client_: Client, four_scenarios: Tenant
+) -> None:
     html = admin_client_.get(reverse("connectors:list")).content.decode()
     assert "4 items" in html
     assert _rows(html) == [
@@ -40,25 +58,35 @@ def test_the_list_shows_status_name_and_short_from_to_names(admin_client_: Clien
     ]
 
 
-def test_sorting_by_name_descending_reverses_the_names(admin_client_: Client, four_scenarios: Tenant) -> None:
-    html = admin_client_.get(reverse("connectors:list"), {"sort": "name", "desc": "1"}).content.decode()
+def test_sorting_by_name_descending_reverses_the_names(
+    admin_client_: Client, four_scenarios: Tenant
+) -> None:
+    html = admin_client_.get(
+        reverse("connectors:list"), {"sort": "name", "desc": "1"}
+    ).content.decode()
     names = [row[1] for row in _rows(html)]
     assert names == sorted(names, key=str.casefold, reverse=True)
     assert 'aria-sort="descending"' in html
 
 
-def test_sorting_by_to_groups_the_short_names(admin_client_: Client, four_scenarios: Tenant) -> None:
+def test_sorting_by_to_groups_the_short_names(
+    admin_client_: Client, four_scenarios: Tenant
+) -> None:
     html = admin_client_.get(reverse("connectors:list"), {"sort": "to"}).content.decode()
     assert [row[3] for row in _rows(html)] == ["O365", "O365", "Partner org", "Your org"]
 
 
-def test_an_unknown_sort_falls_back_to_status(admin_client_: Client, four_scenarios: Tenant) -> None:
+def test_an_unknown_sort_falls_back_to_status(
+    admin_client_: Client, four_scenarios: Tenant
+) -> None:
     response = admin_client_.get(reverse("connectors:list"), {"sort": "'; drop table"})
     assert response.status_code == 200
     assert _rows(response.content.decode())[0][0] == "Off"
 
 
-def test_search_filters_by_name_and_counts_what_is_left(admin_client_: Client, four_scenarios: Tenant) -> None:
+def test_search_filters_by_name_and_counts_what_is_left(
+    admin_client_: Client, four_scenarios: Tenant
+) -> None:
     html = admin_client_.get(reverse("connectors:list"), {"q": "FROM"}).content.decode()
     assert [row[1] for row in _rows(html)] == ["Beta from our servers", "From Tailspin"]
     assert "2 items" in html
@@ -66,19 +94,29 @@ def test_search_filters_by_name_and_counts_what_is_left(admin_client_: Client, f
 
 def test_htmx_search_swaps_only_the_table(admin_client_: Client, four_scenarios: Tenant) -> None:
     response = admin_client_.get(
-        reverse("connectors:list"), {"q": "alpha"},
+        reverse("connectors:list"),
+        {"q": "alpha"},
         headers={"HX-Request": "true", "HX-Target": "connector-table"},
     )
     html = response.content.decode()
-    assert html.lstrip().startswith('<div id="connector-table">')
-    assert "1 item" in html and "<h1>" not in html
+    assert html.lstrip().startswith('<table id="connector-table"')
+    assert "<h1>" not in html
+    assert (
+        '<span id="item-count" class="item-count" aria-live="polite" hx-swap-oob="true">1 item</span>'
+        in html
+    )
 
 
-def test_the_details_panel_describes_an_outbound_connector(admin_client_: Client, contoso: Tenant) -> None:
+def test_the_details_panel_describes_an_outbound_connector(
+    admin_client_: Client, contoso: Tenant
+) -> None:
     connector = contoso.outboundconnectors.get()
-    html = admin_client_.get(reverse("connectors:details", args=["outbound", connector.pk])).content.decode()
+    html = admin_client_.get(
+        reverse("connectors:details", args=["outbound", connector.pk])
+    ).content.decode()
     for text in (
-        "From: Office 365", "To: Your organization&#x27;s email server",
+        "From: Office 365",
+        "To: Your organization&#x27;s email server",
         "Use for email messages sent to all accepted domains in your organization.",
         "Route email messages through these smart hosts: mail.contoso.onmicrosoft.com",
         "issued by a trusted certificate authority (CA)",
@@ -87,6 +125,11 @@ def test_the_details_panel_describes_an_outbound_connector(admin_client_: Client
         assert text in html
 
 
-def test_a_connector_id_under_the_wrong_direction_is_not_found(admin_client_: Client, contoso: Tenant) -> None:
+def test_a_connector_id_under_the_wrong_direction_is_not_found(
+    admin_client_: Client, contoso: Tenant
+) -> None:
     connector = contoso.outboundconnectors.get()
-    assert admin_client_.get(reverse("connectors:details", args=["inbound", connector.pk])).status_code == 404
+    assert (
+        admin_client_.get(reverse("connectors:details", args=["inbound", connector.pk])).status_code
+        == 404
+    )

@@ -12,14 +12,19 @@ pytestmark = pytest.mark.django_db
 
 def test_creation_stores_canonical_values_and_writes_an_audit_event(contoso: Tenant) -> None:
     connector = make_outbound(
-        contoso, "  Canonical  ", recipient_domains=["Contoso.COM.", "*.Bücher.example"],
-        smart_hosts=["MAIL.contoso.com", "[2001:db8::1]"], all_accepted_domains=False,
+        contoso,
+        "  Canonical  ",
+        recipient_domains=["Contoso.COM.", "*.Bücher.example"],
+        smart_hosts=["MAIL.contoso.com", "[2001:db8::1]"],
+        all_accepted_domains=False,
     )
     connector.refresh_from_db()
     assert connector.name == "Canonical"
     assert connector.recipient_domains == ["contoso.com", "*.xn--bcher-kva.example"]
     assert connector.smart_hosts == ["mail.contoso.com", "2001:db8::1"]
-    assert AuditEvent.objects.filter(action="outbound_connector.create", target_id=str(connector.pk)).exists()
+    assert AuditEvent.objects.filter(
+        action="outbound_connector.create", target_id=str(connector.pk)
+    ).exists()
 
 
 def test_names_are_unique_across_both_directions_ignoring_case(contoso: Tenant) -> None:
@@ -36,9 +41,17 @@ def test_the_same_name_is_fine_in_another_tenant(contoso: Tenant, fabrikam: Tena
     [
         ({"use_mx_record": False, "smart_hosts": []}, "smart_hosts", "at least one smart host"),
         ({"smart_hosts": ["mail.contoso.com:25"]}, "smart_hosts", "port"),
-        ({"connector_type": "Partner", "all_accepted_domains": True}, "all_accepted_domains", "your organization"),
+        (
+            {"connector_type": "Partner", "all_accepted_domains": True},
+            "all_accepted_domains",
+            "your organization",
+        ),
         ({"tls_settings": "DomainValidation", "tls_domain": ""}, "tls_domain", "domain name"),
-        ({"tls_settings": "CertificateValidation", "tls_domain": "contoso.com"}, "tls_domain", "DomainValidation"),
+        (
+            {"tls_settings": "CertificateValidation", "tls_domain": "contoso.com"},
+            "tls_domain",
+            "DomainValidation",
+        ),
         ({"recipient_domains": ["a.*.com"]}, "recipient_domains", "a.*.com"),
         ({"name": "x" * 65}, "name", "64"),
     ],
@@ -58,12 +71,20 @@ def test_outbound_rules_are_enforced_with_the_field_named(
     [
         ({"sender_domains": []}, "sender_domains"),
         ({"sender_ip_addresses": ["10.0.0.0/16"]}, "sender_ip_addresses"),
-        ({"connector_type": "OnPremises", "restrict_domains_to_ip_addresses": True,
-          "sender_ip_addresses": ["203.0.113.0/24"]}, "connector_type"),
+        (
+            {
+                "connector_type": "OnPremises",
+                "restrict_domains_to_ip_addresses": True,
+                "sender_ip_addresses": ["203.0.113.0/24"],
+            },
+            "connector_type",
+        ),
         ({"restrict_domains_to_certificate": True}, "tls_sender_certificate_name"),
     ],
 )
-def test_inbound_rules_are_enforced_with_the_field_named(contoso: Tenant, fields: dict[str, object], field: str) -> None:
+def test_inbound_rules_are_enforced_with_the_field_named(
+    contoso: Tenant, fields: dict[str, object], field: str
+) -> None:
     with pytest.raises(ValidationError) as caught:
         make_inbound(contoso, "Inbound rule breaker", **fields)
     assert field in caught.value.message_dict

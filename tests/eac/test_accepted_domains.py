@@ -13,7 +13,9 @@ pytestmark = pytest.mark.django_db
 def test_the_page_lists_name_accepted_domain_and_type_with_the_default_marked(
     admin_client_: Client, contoso: Tenant
 ) -> None:
-    AcceptedDomain.objects.filter(tenant=contoso, name="contoso.onmicrosoft.com").update(is_default=False)
+    AcceptedDomain.objects.filter(tenant=contoso, name="contoso.onmicrosoft.com").update(
+        is_default=False
+    )
     AcceptedDomain.objects.filter(tenant=contoso, name="contoso.com").update(is_default=True)
     html = admin_client_.get(reverse("accepted_domains")).content.decode()
     for header in ("Name", "Accepted domain", "Domain type"):
@@ -35,6 +37,7 @@ def test_switching_to_internal_relay_with_subdomains_is_saved_and_audited(
     assert "The accepted domain is updated successfully" in response.content.decode()
     event = AuditEvent.objects.get(action="accepted_domain.update")
     assert event.actor == admin
+    assert event.before is not None and event.after is not None
     assert event.before["domain_type"] == "Authoritative"
     assert event.after == event.after | {"domain_type": "InternalRelay", "match_subdomains": True}
 
@@ -54,7 +57,9 @@ def test_subdomains_are_refused_for_an_authoritative_domain_next_to_the_field(
 
 def test_the_initial_domain_stays_authoritative(admin_client_: Client, contoso: Tenant) -> None:
     initial = AcceptedDomain.objects.get(tenant=contoso, name="contoso.onmicrosoft.com")
-    response = admin_client_.post(reverse("accepted_domain", args=[initial.pk]), {"domain_type": "InternalRelay"})
+    response = admin_client_.post(
+        reverse("accepted_domain", args=[initial.pk]), {"domain_type": "InternalRelay"}
+    )
     assert response.status_code == 422
     assert "always Authoritative" in response.content.decode()
 
@@ -63,11 +68,13 @@ def test_an_admin_adds_a_domain_typed_in_any_case_with_a_trailing_dot(
     admin_client_: Client, contoso: Tenant
 ) -> None:
     response = admin_client_.post(
-        reverse("accepted_domain_add"), {"name": "Bücher.Contoso.COM.", "domain_type": "Authoritative"}
+        reverse("accepted_domain_add"),
+        {"name": "Bücher.Contoso.COM.", "domain_type": "Authoritative"},
     )
     assert response.status_code == 302
     assert AcceptedDomain.objects.filter(tenant=contoso, name="xn--bcher-kva.contoso.com").exists()
     added = AuditEvent.objects.get(action="accepted_domain.add", actor__email="admin@contoso.com")
+    assert added.after is not None
     assert added.after["name"] == "xn--bcher-kva.contoso.com"
 
 
@@ -82,7 +89,9 @@ def test_an_admin_adds_a_domain_typed_in_any_case_with_a_trailing_dot(
 def test_a_bad_domain_is_refused_next_to_the_field_and_the_text_is_kept(
     typed: str, message: str, admin_client_: Client
 ) -> None:
-    response = admin_client_.post(reverse("accepted_domain_add"), {"name": typed, "domain_type": "Authoritative"})
+    response = admin_client_.post(
+        reverse("accepted_domain_add"), {"name": typed, "domain_type": "Authoritative"}
+    )
     html = response.content.decode()
     assert response.status_code == 422
     assert message in html
@@ -99,10 +108,14 @@ def test_the_initial_domain_cannot_be_removed(admin_client_: Client, contoso: Te
     assert AcceptedDomain.objects.filter(pk=initial.pk).exists()
 
 
-def test_removing_a_domain_a_connector_names_warns_first(admin_client_: Client, contoso: Tenant) -> None:
+def test_removing_a_domain_a_connector_names_warns_first(
+    admin_client_: Client, contoso: Tenant
+) -> None:
     make_outbound(contoso, "Sales route", recipient_domains=["sales.contoso.com"])
     domain = AcceptedDomain.objects.get(tenant=contoso, name="sales.contoso.com")
-    confirm = admin_client_.get(reverse("accepted_domain_remove", args=[domain.pk])).content.decode()
+    confirm = admin_client_.get(
+        reverse("accepted_domain_remove", args=[domain.pk])
+    ).content.decode()
     assert "This domain is in use" in confirm
     assert "Sales route" in confirm
     assert AcceptedDomain.objects.filter(pk=domain.pk).exists()
@@ -110,11 +123,16 @@ def test_removing_a_domain_a_connector_names_warns_first(admin_client_: Client, 
     admin_client_.post(reverse("accepted_domain_remove", args=[domain.pk]))
     assert not AcceptedDomain.objects.filter(pk=domain.pk).exists()
     event = AuditEvent.objects.get(action="accepted_domain.remove")
+    assert event.before is not None
     assert event.before["name"] == "sales.contoso.com"
 
 
-def test_the_details_panel_swaps_in_alone_for_htmx(admin_client_: Client, domain: AcceptedDomain) -> None:
-    response = admin_client_.get(reverse("accepted_domain", args=[domain.pk]), headers={"HX-Request": "true"})
+def test_the_details_panel_swaps_in_alone_for_htmx(
+    admin_client_: Client, domain: AcceptedDomain
+) -> None:
+    response = admin_client_.get(
+        reverse("accepted_domain", args=[domain.pk]), headers={"HX-Request": "true"}
+    )
     html = response.content.decode()
     assert html.lstrip().startswith('<aside id="flyout"')
     assert "Accept mail for all subdomains" in html

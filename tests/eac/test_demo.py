@@ -14,7 +14,9 @@ pytestmark = pytest.mark.django_db
 def _state() -> dict[str, object]:
     return {
         "tenants": list(Tenant.objects.values_list("name", "initial_domain")),
-        "domains": list(AcceptedDomain.objects.values_list("tenant__name", "name", "domain_type", "is_default")),
+        "domains": list(
+            AcceptedDomain.objects.values_list("tenant__name", "name", "domain_type", "is_default")
+        ),
         "outbound": list(OutboundConnector.objects.values_list("name", "version", "changed_at")),
         "inbound": list(InboundConnector.objects.values_list("name", "version", "changed_at")),
         "users": list(User.objects.values_list("email", "password")),
@@ -33,7 +35,10 @@ def test_the_demo_has_contoso_with_the_seed_connectors(demo: None) -> None:
     contoso = Tenant.objects.get(name="Contoso")
     assert contoso.initial_domain == "contoso.onmicrosoft.com"
     assert sorted(AcceptedDomain.objects.filter(tenant=contoso).values_list("name", flat=True)) == [
-        "contoso.com", "contoso.onmicrosoft.com", "fabrikam.com", "sales.contoso.com",
+        "contoso.com",
+        "contoso.onmicrosoft.com",
+        "fabrikam.com",
+        "sales.contoso.com",
     ]
     assert AcceptedDomain.objects.get(tenant=contoso, is_default=True).name == "contoso.com"
     one, two, three = OutboundConnector.objects.filter(tenant=contoso).order_by("name")
@@ -55,7 +60,9 @@ def test_running_it_again_changes_nothing(demo: None) -> None:
 def test_both_demo_admins_sign_in_and_see_only_their_tenant(demo: None) -> None:
     client = Client()
     page = client.post(
-        reverse("signin"), {"username": "admin@contoso.com", "password": "demo-password-for-tests"}, follow=True
+        reverse("signin"),
+        {"username": "admin@contoso.com", "password": "demo-password-for-tests"},
+        follow=True,
     ).content.decode()
     assert all(name in page for name in ("Connector 1", "Connector 2", "Connector 3"))
     assert page.count(">O365<") == 3 and page.count(">Your org<") == 3

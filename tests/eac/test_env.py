@@ -20,15 +20,51 @@ ROOT = Path(__file__).resolve().parents[2]
     ("name", "value", "reader"),
     [
         ("DEBUG", "maybe", lambda e: env.env_bool("DEBUG", False, e)),
-        ("EAC_SMTP_PORT", "0", lambda e: env.env_int("EAC_SMTP_PORT", 25, minimum=1, maximum=65535, environ=e)),
-        ("EAC_SMTP_PORT", "twenty-five", lambda e: env.env_int("EAC_SMTP_PORT", 25, minimum=1, maximum=65535, environ=e)),
-        ("EAC_PROBE_TIMEOUT_SECONDS", "-1", lambda e: env.env_seconds("EAC_PROBE_TIMEOUT_SECONDS", 90, maximum=600, environ=e)),
-        ("EAC_PROBE_TIMEOUT_SECONDS", "nan", lambda e: env.env_seconds("EAC_PROBE_TIMEOUT_SECONDS", 90, maximum=600, environ=e)),
-        ("EAC_DNS_NAMESERVERS", "dns.google", lambda e: env.env_nameservers("EAC_DNS_NAMESERVERS", e)),
-        ("EAC_DNS_NAMESERVERS", "127.0.0.1:99999", lambda e: env.env_nameservers("EAC_DNS_NAMESERVERS", e)),
-        ("EAC_PROBE_ALLOWED_NETWORKS", "10.0.0.1/8", lambda e: env.env_networks("EAC_PROBE_ALLOWED_NETWORKS", e)),
-        ("EAC_TRUSTED_CA_FILE", "/nonexistent/ca.pem", lambda e: env.env_ca_file("EAC_TRUSTED_CA_FILE", e)),
-        ("CELERY_BROKER_URL", "http://broker", lambda e: env.env_broker_url("CELERY_BROKER_URL", "filesystem://", e)),
+        (
+            "EAC_SMTP_PORT",
+            "0",
+            lambda e: env.env_int("EAC_SMTP_PORT", 25, minimum=1, maximum=65535, environ=e),
+        ),
+        (
+            "EAC_SMTP_PORT",
+            "twenty-five",
+            lambda e: env.env_int("EAC_SMTP_PORT", 25, minimum=1, maximum=65535, environ=e),
+        ),
+        (
+            "EAC_PROBE_TIMEOUT_SECONDS",
+            "-1",
+            lambda e: env.env_seconds("EAC_PROBE_TIMEOUT_SECONDS", 90, maximum=600, environ=e),
+        ),
+        (
+            "EAC_PROBE_TIMEOUT_SECONDS",
+            "nan",
+            lambda e: env.env_seconds("EAC_PROBE_TIMEOUT_SECONDS", 90, maximum=600, environ=e),
+        ),
+        (
+            "EAC_DNS_NAMESERVERS",
+            "dns.google",
+            lambda e: env.env_nameservers("EAC_DNS_NAMESERVERS", e),
+        ),
+        (
+            "EAC_DNS_NAMESERVERS",
+            "127.0.0.1:99999",
+            lambda e: env.env_nameservers("EAC_DNS_NAMESERVERS", e),
+        ),
+        (
+            "EAC_PROBE_ALLOWED_NETWORKS",
+            "10.0.0.1/8",
+            lambda e: env.env_networks("EAC_PROBE_ALLOWED_NETWORKS", e),
+        ),
+        (
+            "EAC_TRUSTED_CA_FILE",
+            "/nonexistent/ca.pem",
+            lambda e: env.env_ca_file("EAC_TRUSTED_CA_FILE", e),
+        ),
+        (
+            "CELERY_BROKER_URL",
+            "http://broker",
+            lambda e: env.env_broker_url("CELERY_BROKER_URL", "filesystem://", e),
+        ),
     ],
 )
 def test_a_bad_value_is_refused_with_the_variable_named(name: str, value: str, reader) -> None:
@@ -58,10 +94,16 @@ def test_secrets_can_come_from_a_file(tmp_path: Path) -> None:
 
 
 def _manage(*args: str, **overrides: str) -> subprocess.CompletedProcess[str]:
-    environ = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY"}}
+    unset = {"DEBUG", "SECRET_KEY", "SECURE_SSL_REDIRECT"}
+    environ = {k: v for k, v in os.environ.items() if k not in unset}
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=environ | overrides,
-        capture_output=True, text=True, timeout=120, check=False,
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=environ | overrides,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -80,8 +122,13 @@ def test_a_secret_key_is_required_when_debug_is_off() -> None:
 
 def test_the_deployment_check_passes_with_production_settings(tmp_path: Path) -> None:
     result = _manage(
-        "check", "--deploy", "--fail-level", "WARNING",
-        SECRET_KEY="a-production-key-" + "k" * 50, DEBUG="0", ALLOWED_HOSTS="eac.contoso.com",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        SECRET_KEY="a-production-key-" + "k" * 50,
+        DEBUG="0",
+        ALLOWED_HOSTS="eac.contoso.com",
         EAC_VAR_DIR=str(tmp_path),
     )
     assert result.returncode == 0, result.stderr

@@ -22,7 +22,9 @@ def broker_at(monkeypatch: pytest.MonkeyPatch, settings: object) -> Iterator[obj
         settings.CELERY_BROKER_URL = url  # type: ignore[attr-defined]
         monkeypatch.setitem(celery_app.conf, "broker_url", url)
         monkeypatch.setitem(
-            celery_app.conf, "broker_transport_options", {"socket_connect_timeout": 1, "socket_timeout": 1}
+            celery_app.conf,
+            "broker_transport_options",
+            {"socket_connect_timeout": 1, "socket_timeout": 1},
         )
 
     yield point

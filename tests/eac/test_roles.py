@@ -35,7 +35,11 @@ def _member(contoso: Tenant, role: Role) -> User:
 def test_the_domain_panel_shows_only_the_controls_the_role_may_use(
     role: Role, contoso: Tenant, domain: AcceptedDomain
 ) -> None:
-    html = client_for(_member(contoso, role)).get(reverse("accepted_domain", args=[domain.pk])).content.decode()
+    html = (
+        client_for(_member(contoso, role))
+        .get(reverse("accepted_domain", args=[domain.pk]))
+        .content.decode()
+    )
     for control, text in CONTROLS.items():
         assert (text in html) == (control in VISIBLE[role]), f"{role}: {control}"
 
@@ -45,7 +49,9 @@ def test_changing_a_domain_type_is_refused_unless_the_role_allows_it(
     role: Role, contoso: Tenant, domain: AcceptedDomain
 ) -> None:
     client = client_for(_member(contoso, role))
-    response = client.post(reverse("accepted_domain", args=[domain.pk]), {"domain_type": "InternalRelay"})
+    response = client.post(
+        reverse("accepted_domain", args=[domain.pk]), {"domain_type": "InternalRelay"}
+    )
     domain.refresh_from_db()
     allowed = role != Role.VIEW_ONLY
     assert response.status_code == (302 if allowed else 403)
@@ -57,7 +63,9 @@ def test_adding_and_removing_domains_is_for_organization_management_only(
     role: Role, contoso: Tenant, domain: AcceptedDomain
 ) -> None:
     client = client_for(_member(contoso, role))
-    add = client.post(reverse("accepted_domain_add"), {"name": "new.contoso.com", "domain_type": "Authoritative"})
+    add = client.post(
+        reverse("accepted_domain_add"), {"name": "new.contoso.com", "domain_type": "Authoritative"}
+    )
     remove = client.post(reverse("accepted_domain_remove", args=[domain.pk]))
     allowed = role == Role.ORGANIZATION_MANAGEMENT
     assert (add.status_code, remove.status_code) == ((302, 302) if allowed else (403, 403))
@@ -68,7 +76,9 @@ def test_adding_and_removing_domains_is_for_organization_management_only(
 def test_view_only_users_see_no_connector_controls(viewer_client: Client, contoso: Tenant) -> None:
     list_html = viewer_client.get(reverse("connectors:list")).content.decode()
     connector = contoso.outboundconnectors.get()
-    details_html = viewer_client.get(reverse("connectors:details", args=["outbound", connector.pk])).content.decode()
+    details_html = viewer_client.get(
+        reverse("connectors:details", args=["outbound", connector.pk])
+    ).content.decode()
     for html in (list_html, details_html):
         for word in ("Add a connector", "Edit ", "Delete", "Validate this connector"):
             assert word not in html

@@ -20,7 +20,9 @@ def test_pages_send_a_signed_out_visitor_to_sign_in(client: Client) -> None:
 def test_an_admin_signs_in_with_email_and_password_and_lands_on_connectors(
     client: Client, admin: User
 ) -> None:
-    response = client.post(reverse("signin"), {"username": "ADMIN@contoso.com", "password": PASSWORD}, follow=True)
+    response = client.post(
+        reverse("signin"), {"username": "ADMIN@contoso.com", "password": PASSWORD}, follow=True
+    )
     assert response.redirect_chain[-1][0] == reverse("connectors:list")
     assert "To Contoso servers" in response.content.decode()
 
@@ -31,10 +33,14 @@ def test_a_wrong_password_is_reported_on_the_form(client: Client, admin: User) -
     assert "Please enter a correct email and password" in response.content.decode()
 
 
-def test_sign_in_is_throttled_after_repeated_failures(client: Client, admin: User, settings: object) -> None:
+def test_sign_in_is_throttled_after_repeated_failures(
+    client: Client, admin: User, settings: object
+) -> None:
     for _ in range(5):
         client.post(reverse("signin"), {"username": "admin@contoso.com", "password": "nope"})
-    response = client.post(reverse("signin"), {"username": "admin@contoso.com", "password": PASSWORD})
+    response = client.post(
+        reverse("signin"), {"username": "admin@contoso.com", "password": PASSWORD}
+    )
     assert response.status_code == 429
     assert "Too many sign-in attempts" in response.content.decode()
 

@@ -14,11 +14,15 @@ pytestmark = pytest.mark.django_db
 # Every named URL that takes an object id, with how to build it for a Fabrikam object.
 OBJECT_URLS = {
     "connectors:details": lambda f: [
-        reverse("connectors:details", args=["outbound", OutboundConnector.objects.get(tenant=f).pk]),
+        reverse(
+            "connectors:details", args=["outbound", OutboundConnector.objects.get(tenant=f).pk]
+        ),
         reverse("connectors:details", args=["inbound", InboundConnector.objects.get(tenant=f).pk]),
     ],
     "accepted_domain": lambda f: [reverse("accepted_domain", args=[_fabrikam_domain(f).pk])],
-    "accepted_domain_remove": lambda f: [reverse("accepted_domain_remove", args=[_fabrikam_domain(f).pk])],
+    "accepted_domain_remove": lambda f: [
+        reverse("accepted_domain_remove", args=[_fabrikam_domain(f).pk])
+    ],
 }
 
 
@@ -38,12 +42,18 @@ def _named_routes_with_ids(patterns: list[URLPattern | URLResolver], prefix: str
 
 
 def test_the_matrix_covers_every_url_that_takes_an_id() -> None:
-    routes = {name for name in _named_routes_with_ids(get_resolver().url_patterns) if not name.startswith("admin:")}
+    routes = {
+        name
+        for name in _named_routes_with_ids(get_resolver().url_patterns)
+        if not name.startswith("admin:")
+    }
     assert routes == set(OBJECT_URLS)
 
 
 @pytest.mark.parametrize("route", sorted(OBJECT_URLS))
-def test_another_tenants_object_is_not_found(route: str, admin_client_: Client, fabrikam: Tenant) -> None:
+def test_another_tenants_object_is_not_found(
+    route: str, admin_client_: Client, fabrikam: Tenant
+) -> None:
     for url in OBJECT_URLS[route](fabrikam):
         assert admin_client_.get(url).status_code == 404
         assert admin_client_.post(url, {"domain_type": "InternalRelay"}).status_code == 404
@@ -55,7 +65,9 @@ def test_a_post_naming_another_tenants_domain_changes_nothing(
     domain = _fabrikam_domain(fabrikam)
     events_before = AuditEvent.objects.filter(tenant=fabrikam).count()
 
-    admin_client_.post(reverse("accepted_domain", args=[domain.pk]), {"domain_type": "InternalRelay"})
+    admin_client_.post(
+        reverse("accepted_domain", args=[domain.pk]), {"domain_type": "InternalRelay"}
+    )
     admin_client_.post(reverse("accepted_domain_remove", args=[domain.pk]))
 
     domain.refresh_from_db()
@@ -64,13 +76,17 @@ def test_a_post_naming_another_tenants_domain_changes_nothing(
 
 
 @pytest.mark.parametrize("url_name", ["connectors:list", "accepted_domains"])
-def test_list_pages_show_no_foreign_rows(url_name: str, admin_client_: Client, fabrikam: Tenant) -> None:
+def test_list_pages_show_no_foreign_rows(
+    url_name: str, admin_client_: Client, fabrikam: Tenant
+) -> None:
     html = admin_client_.get(reverse(url_name)).content.decode()
     assert "Fabrikam" not in html
     assert "fabrikamlab" not in html
 
 
-def test_search_cannot_reach_another_tenants_connectors(admin_client_: Client, fabrikam: Tenant) -> None:
+def test_search_cannot_reach_another_tenants_connectors(
+    admin_client_: Client, fabrikam: Tenant
+) -> None:
     html = admin_client_.get(reverse("connectors:list"), {"q": "secret"}).content.decode()
     assert "Fabrikam outbound secret" not in html
     assert "0 items" in html
@@ -84,7 +100,9 @@ def test_switching_to_a_tenant_you_dont_belong_to_keeps_your_own(
     assert "Fabrikam outbound secret" not in response.content.decode()
 
 
-def test_a_forged_session_tenant_is_ignored(admin_client_: Client, contoso: Tenant, fabrikam: Tenant) -> None:
+def test_a_forged_session_tenant_is_ignored(
+    admin_client_: Client, contoso: Tenant, fabrikam: Tenant
+) -> None:
     session = admin_client_.session
     session["eac_tenant_id"] = fabrikam.pk
     session.save()

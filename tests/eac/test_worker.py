@@ -30,7 +30,9 @@ def _test_database_url() -> str:
         return f"sqlite:///{db['NAME']}"
     user = quote(db["USER"] or "")
     password = f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else ""
-    return f"postgres://{user}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    return (
+        f"postgres://{user}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    )
 
 
 @pytest.fixture(params=BROKERS, ids=lambda url: url.split(":")[0])
@@ -42,9 +44,23 @@ def worker_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[
     }
     log = (tmp_path / "worker.log").open("w")
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "eac", "worker", "--pool=solo", "--loglevel=INFO",
-         f"--hostname=test-{os.getpid()}@%h", "--without-mingle", "--without-gossip"],
-        cwd=ROOT, env=environ, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "eac",
+            "worker",
+            "--pool=solo",
+            "--loglevel=INFO",
+            f"--hostname=test-{os.getpid()}@%h",
+            "--without-mingle",
+            "--without-gossip",
+        ],
+        cwd=ROOT,
+        env=environ,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         yield environ
@@ -59,8 +75,13 @@ def worker_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[
 
 def _manage(environ: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=environ,
-        capture_output=True, text=True, timeout=90, check=False,
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
     )
 
 

@@ -11,10 +11,15 @@ from eac.health import health_report
 
 
 class Command(BaseCommand):
-    help = "Report database, broker and worker reachability as JSON (exit 1 unless all are reachable)."
+    help = (
+        "Report database, broker and worker reachability as JSON (exit 1 unless all are reachable)."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         report = health_report()
         self.stdout.write(json.dumps(report, indent=2))
         if report["status"] != "ok":
-            raise CommandError("Not healthy: " + ", ".join(k for k, v in report.items() if k != "status" and not v["ok"]))
+            raise CommandError(
+                "Not healthy: "
+                + ", ".join(k for k, v in report.items() if k != "status" and not v["ok"])
+            )

@@ -23,8 +23,16 @@ CONTOSO_DOMAINS = ["contoso.com", "sales.contoso.com", "fabrikam.com"]
 # The seed article's three competing connectors (SPEC §5): all O365 → your organization's server.
 CONTOSO_CONNECTORS: list[dict[str, Any]] = [
     {"name": "Connector 1", "all_accepted_domains": True, "smart_hosts": ["mail.contoso.com"]},
-    {"name": "Connector 2", "recipient_domains": ["contoso.com"], "smart_hosts": ["mail2.contoso.com"]},
-    {"name": "Connector 3", "recipient_domains": ["*.contoso.com"], "smart_hosts": ["mail3.contoso.com"]},
+    {
+        "name": "Connector 2",
+        "recipient_domains": ["contoso.com"],
+        "smart_hosts": ["mail2.contoso.com"],
+    },
+    {
+        "name": "Connector 3",
+        "recipient_domains": ["*.contoso.com"],
+        "smart_hosts": ["mail3.contoso.com"],
+    },
 ]
 
 DEMO_USERS = [
@@ -108,7 +116,9 @@ class Command(BaseCommand):
             ensure_contoso_connectors(contoso)
             lab = ensure_tenant("Fabrikam Lab", "fabrikamlab")
             ensure_fabrikam_lab_connectors(lab)
-            usable = [ensure_user(email, Tenant.objects.get(name=t), password) for email, t in DEMO_USERS]
+            usable = [
+                ensure_user(email, Tenant.objects.get(name=t), password) for email, t in DEMO_USERS
+            ]
         for (email, _), works in zip(DEMO_USERS, usable, strict=True):
             shown = password if works else "(its own password, set before; unchanged)"
             self.stdout.write(f"Demo sign-in: {email} / {shown}")

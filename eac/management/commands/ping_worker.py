@@ -17,7 +17,9 @@ class Command(BaseCommand):
     help = "Check that a Celery worker takes tasks from the broker and writes to this database."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--timeout", type=float, default=15.0, help="Seconds to wait (default 15).")
+        parser.add_argument(
+            "--timeout", type=float, default=15.0, help="Seconds to wait (default 15)."
+        )
 
     def handle(self, *args: Any, timeout: float, **options: Any) -> None:
         token = uuid.uuid4().hex

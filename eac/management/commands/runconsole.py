@@ -20,13 +20,24 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, host: str, port: str, **options: Any) -> None:
         worker = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-            [sys.executable, "-m", "celery", "-A", "eac", "worker", "--loglevel=INFO", "--concurrency=2"]
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "eac",
+                "worker",
+                "--loglevel=INFO",
+                "--concurrency=2",
+            ]
         )
         web = subprocess.Popen(  # noqa: S603
             [sys.executable, "manage.py", "runserver", f"{host}:{port}"]
         )
         shown_host = f"[{host}]" if ":" in host else host
-        self.stdout.write(self.style.SUCCESS(f"EAC console: http://{shown_host}:{port}/  (Ctrl-C stops it)"))
+        self.stdout.write(
+            self.style.SUCCESS(f"EAC console: http://{shown_host}:{port}/  (Ctrl-C stops it)")
+        )
         try:
             web.wait()
         except KeyboardInterrupt:
