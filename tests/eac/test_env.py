@@ -94,7 +94,7 @@ def test_secrets_can_come_from_a_file(tmp_path: Path) -> None:
 
 
 def _manage(*args: str, **overrides: str) -> subprocess.CompletedProcess[str]:
-    unset = {"DEBUG", "SECRET_KEY", "SECURE_SSL_REDIRECT"}
+    unset = {"DEBUG", "SECRET_KEY", "SECURE_SSL_REDIRECT", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     environ = {k: v for k, v in os.environ.items() if k not in unset}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
