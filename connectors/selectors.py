@@ -12,6 +12,7 @@ from eac.models import AcceptedDomain, Tenant
 
 SortKey = Literal["status", "name", "from", "to"]
 SORT_KEYS: tuple[SortKey, ...] = ("status", "name", "from", "to")
+ROW_FIELDS = ("id", "name", "enabled", "connector_type")  # the list never needs the JSON lists
 
 
 @dataclass(frozen=True)
@@ -43,10 +44,14 @@ def connector_rows(
     search = search.strip()
     rows = [
         ConnectorRow(str(c.id), "outbound", c.name, c.enabled, c.source_endpoint, c.target_endpoint)
-        for c in OutboundConnector.objects.filter(tenant=tenant, name__icontains=search)
+        for c in OutboundConnector.objects.filter(tenant=tenant, name__icontains=search).only(
+            *ROW_FIELDS
+        )
     ] + [
         ConnectorRow(str(c.id), "inbound", c.name, c.enabled, c.source_endpoint, c.target_endpoint)
-        for c in InboundConnector.objects.filter(tenant=tenant, name__icontains=search)
+        for c in InboundConnector.objects.filter(tenant=tenant, name__icontains=search).only(
+            *ROW_FIELDS
+        )
     ]
     keys = {
         "status": lambda r: r.status,
