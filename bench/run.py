@@ -18,7 +18,10 @@ sys.path.insert(0, str(ROOT))
 scratch = tempfile.mkdtemp(prefix="eac-bench-")
 os.environ.setdefault("DATABASE_URL", f"sqlite:///{scratch}/bench.sqlite3")
 os.environ.update(
-    DEBUG="1", EAC_VAR_DIR=scratch, DJANGO_SETTINGS_MODULE="eac.settings", ALLOWED_HOSTS="testserver"
+    DEBUG="1",
+    EAC_VAR_DIR=scratch,
+    DJANGO_SETTINGS_MODULE="eac.settings",
+    ALLOWED_HOSTS="testserver",
 )
 
 import django  # noqa: E402
@@ -43,8 +46,12 @@ def populate(size: int) -> Client:
     tenant = services.tenant_create(name=f"Bench {size}", initial_label=f"bench{size}")
     OutboundConnector.objects.bulk_create(
         OutboundConnector(
-            tenant=tenant, name=f"Connector {i:05}", connector_type="OnPremises",
-            use_mx_record=False, smart_hosts=[f"mail{i}.bench.example"], recipient_domains=[f"d{i}.example"],
+            tenant=tenant,
+            name=f"Connector {i:05}",
+            connector_type="OnPremises",
+            use_mx_record=False,
+            smart_hosts=[f"mail{i}.bench.example"],
+            recipient_domains=[f"d{i}.example"],
         )
         for i in range(size)
     )
@@ -71,13 +78,19 @@ def measure(client: Client, url: str, **params: str) -> tuple[float, float, int]
 
 def main() -> None:
     call_command("migrate", verbosity=0)
-    print(f"database: {connection.vendor}; {REPEATS} requests each; times in ms (server side, test client)")
+    print(
+        f"database: {connection.vendor}; {REPEATS} requests each; times in ms (server side, test client)"
+    )
     print(f"{'page':<34}{'size':>6}{'median':>9}{'p95':>9}{'queries':>9}")
     for size in SIZES:
         client = populate(size)
         for label, url, params in (
             ("Connectors list", "/mail-flow/connectors/", {}),
-            ("Connectors list, search + sort", "/mail-flow/connectors/", {"q": "1", "sort": "name", "desc": "1"}),
+            (
+                "Connectors list, search + sort",
+                "/mail-flow/connectors/",
+                {"q": "1", "sort": "name", "desc": "1"},
+            ),
             ("Accepted domains (≤200)", "/mail-flow/accepted-domains/", {}),
         ):
             median, p95, queries = measure(client, url, **params)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -26,7 +27,7 @@ from eac.env import (
 django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(env_list("EAC_VAR_DIR", str(BASE_DIR / "var"))[0])
+VAR_DIR = Path(os.environ.get("EAC_VAR_DIR") or BASE_DIR / "var")  # data, queue, keys
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DEBUG", False)
