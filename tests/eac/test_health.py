@@ -20,6 +20,7 @@ def broker_at(monkeypatch: pytest.MonkeyPatch, settings: object) -> Iterator[obj
 
     def point(url: str) -> None:
         settings.CELERY_BROKER_URL = url  # type: ignore[attr-defined]
+        monkeypatch.setenv("CELERY_BROKER_URL", url)  # Celery reads this before its own config
         monkeypatch.setitem(celery_app.conf, "broker_url", url)
         monkeypatch.setitem(
             celery_app.conf,
