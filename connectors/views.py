@@ -13,6 +13,7 @@ from connectors.models import InboundConnector, OutboundConnector
 from connectors.selectors import SORT_KEYS, SortKey, connector_rows
 from connectors.summaries import connector_sections, validation_result
 from eac.tenancy import TenantRequest, get_for_tenant, tenant_required
+from validation.selectors import latest_run
 
 COLUMN_LABELS = {"status": "Status", "name": "Name", "from": "From", "to": "To"}
 
@@ -71,13 +72,15 @@ def connector_details(request: TenantRequest, direction: str, pk: str) -> HttpRe
         connector = get_for_tenant(OutboundConnector.objects.all(), request.tenant, pk=pk)
     else:
         connector = get_for_tenant(InboundConnector.objects.all(), request.tenant, pk=pk)
-    context = {
+    context: dict[str, Any] = {
         "connector": connector,
         "sections": connector_sections(connector),
-        "validation_result": validation_result(connector)
-        if isinstance(connector, OutboundConnector)
-        else "",
     }
+    if isinstance(connector, OutboundConnector):
+        context |= {
+            "validation_result": validation_result(connector),
+            "last_run": latest_run(connector),
+        }
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, "connectors/list.html#flyout", context)
     return render(

@@ -212,6 +212,7 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TASK_SERIALIZER = "json"
+CELERY_WORKER_CONCURRENCY = env_int("EAC_WORKER_CONCURRENCY", 4, minimum=1, maximum=64)
 CELERY_ACCEPT_CONTENT = ["json"]
 
 # Validation probes (SPEC §8), parsed now so a bad value stops start-up.
@@ -220,6 +221,8 @@ EAC_DNS_NAMESERVERS = env_nameservers("EAC_DNS_NAMESERVERS")
 EAC_TRUSTED_CA_FILE = env_ca_file("EAC_TRUSTED_CA_FILE")
 EAC_PROBE_ALLOWED_NETWORKS = env_networks("EAC_PROBE_ALLOWED_NETWORKS")
 EAC_PROBE_TIMEOUT_SECONDS = env_seconds("EAC_PROBE_TIMEOUT_SECONDS", 90, maximum=600)
+# The probe enforces its own deadlines; this hard limit (prefork pool) is only a last resort.
+CELERY_TASK_TIME_LIMIT = int(EAC_PROBE_TIMEOUT_SECONDS) + 60
 
 LOGGING = {
     "version": 1,

@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, render
 from django_htmx.middleware import HtmxDetails
 
-from eac.models import Membership, Tenant
+from eac.models import Membership, Tenant, User
 from eac.roles import Capability
 
 SESSION_KEY = "eac_tenant_id"
@@ -28,6 +28,7 @@ class TenantRequest(HttpRequest):
     """What the middleware adds; views that require a tenant can rely on both being set."""
 
     htmx: HtmxDetails
+    user: User  # tenant_required has checked the visitor is signed in
     tenant: Tenant
     membership: Membership
 

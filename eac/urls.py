@@ -11,6 +11,7 @@ urlpatterns = [
     path("signout/", views.signout, name="signout"),
     path("tenant/switch/", views.switch_tenant, name="switch_tenant"),
     path("mail-flow/connectors/", include("connectors.urls")),
+    path("mail-flow/", include("validation.urls")),
     path("mail-flow/accepted-domains/", views.accepted_domains, name="accepted_domains"),
     path("mail-flow/accepted-domains/add/", views.accepted_domain_add, name="accepted_domain_add"),
     path(

@@ -89,7 +89,7 @@ def accepted_domain_details(request: TenantRequest, pk: int) -> HttpResponse:
         try:
             services.accepted_domain_update(
                 domain=domain,
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 domain_type=form.cleaned_data["domain_type"],
                 match_subdomains=form.cleaned_data["match_subdomains"],
             )
@@ -108,7 +108,7 @@ def accepted_domain_add(request: TenantRequest) -> HttpResponse:
         try:
             domain = services.accepted_domain_add(
                 tenant=request.tenant,
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 name=form.cleaned_data["name"],
                 domain_type=form.cleaned_data["domain_type"],
                 match_subdomains=form.cleaned_data["match_subdomains"],
@@ -128,7 +128,7 @@ def accepted_domain_remove(request: TenantRequest, pk: int) -> HttpResponse:
     error = ""
     if request.method == "POST":
         try:
-            services.accepted_domain_remove(domain=domain, actor=request.user)  # type: ignore[arg-type]
+            services.accepted_domain_remove(domain=domain, actor=request.user)
         except ValidationError as exc:
             error = " ".join(exc.messages)
         else:

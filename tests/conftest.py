@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import socket
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from connectors.models import InboundConnector, OutboundConnector
 from connectors.scenarios import ConnectorType
 from connectors.services import inbound_connector_create, outbound_connector_create
 from eac import services
+from eac.celery import app as celery_app
 from eac.models import AcceptedDomain, Tenant, User
 from eac.roles import Role
 
@@ -114,3 +116,27 @@ def viewer_client(viewer: User) -> Client:
 @pytest.fixture
 def domain(contoso: Tenant) -> Iterator[AcceptedDomain]:
     yield AcceptedDomain.objects.get(tenant=contoso, name="sales.contoso.com")
+
+
+@pytest.fixture
+def broker_at(monkeypatch: pytest.MonkeyPatch, settings: Any) -> Iterator[Callable[[str], None]]:
+    """Points this process's Celery app (publishing, /healthz) at another broker for one test."""
+
+    def point(url: str) -> None:
+        # Celery's conf reads through to Django's settings: patch it first so it restores the real URL.
+        monkeypatch.setitem(celery_app.conf, "broker_url", url)
+        monkeypatch.setitem(
+            celery_app.conf,
+            "broker_transport_options",
+            {"socket_connect_timeout": 1, "socket_timeout": 1},
+        )
+        monkeypatch.setenv("CELERY_BROKER_URL", url)  # Celery reads this before its own config
+        settings.CELERY_BROKER_URL = url
+
+    yield point
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

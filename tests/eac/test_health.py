@@ -4,37 +4,13 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Iterator
 
 import pytest
 from django.test import Client
 
-from eac.celery import app as celery_app
+from tests.conftest import closed_port
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def broker_at(monkeypatch: pytest.MonkeyPatch, settings: object) -> Iterator[object]:
-    """Points the Celery app at another broker URL for one test."""
-
-    def point(url: str) -> None:
-        settings.CELERY_BROKER_URL = url  # type: ignore[attr-defined]
-        monkeypatch.setenv("CELERY_BROKER_URL", url)  # Celery reads this before its own config
-        monkeypatch.setitem(celery_app.conf, "broker_url", url)
-        monkeypatch.setitem(
-            celery_app.conf,
-            "broker_transport_options",
-            {"socket_connect_timeout": 1, "socket_timeout": 1},
-        )
-
-    yield point
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _get_healthz(client: Client) -> dict[str, object]:
@@ -56,7 +32,7 @@ def test_it_reports_the_database(client: Client) -> None:
 
 
 def test_a_refused_broker_is_reported_without_failing_the_page(client: Client, broker_at) -> None:
-    broker_at(f"redis://127.0.0.1:{_closed_port()}/0")
+    broker_at(f"redis://127.0.0.1:{closed_port()}/0")
     response = _get_healthz(client)["response"]
     body = response.json()  # type: ignore[attr-defined]
     assert response.status_code == 200  # type: ignore[attr-defined]
@@ -79,6 +55,6 @@ def test_a_black_holed_broker_does_not_hang_the_page(client: Client, broker_at) 
 
 
 def test_the_broker_password_never_appears(client: Client, broker_at) -> None:
-    broker_at(f"redis://:hunter2@127.0.0.1:{_closed_port()}/0")
+    broker_at(f"redis://:hunter2@127.0.0.1:{closed_port()}/0")
     text = _get_healthz(client)["response"].content.decode()  # type: ignore[attr-defined]
     assert "hunter2" not in text

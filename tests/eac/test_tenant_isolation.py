@@ -8,6 +8,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from connectors.models import InboundConnector, OutboundConnector
 from eac.models import AcceptedDomain, AuditEvent, Tenant
+from validation.models import ValidationRun
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +24,31 @@ OBJECT_URLS = {
     "accepted_domain_remove": lambda f: [
         reverse("accepted_domain_remove", args=[_fabrikam_domain(f).pk])
     ],
+    "validation:validate": lambda f: [
+        reverse("validation:validate", args=[_fabrikam_outbound(f).pk])
+    ],
+    "validation:connector_run": lambda f: [
+        reverse("validation:connector_run", args=[_fabrikam_outbound(f).pk, _fabrikam_run(f).pk])
+    ],
+    "validation:run": lambda f: [reverse("validation:run", args=[_fabrikam_run(f).pk])],
+    "validation:progress": lambda f: [reverse("validation:progress", args=[_fabrikam_run(f).pk])],
+    "validation:stop": lambda f: [reverse("validation:stop", args=[_fabrikam_run(f).pk])],
 }
+
+
+def _fabrikam_outbound(fabrikam: Tenant) -> OutboundConnector:
+    return OutboundConnector.objects.get(tenant=fabrikam)
+
+
+def _fabrikam_run(fabrikam: Tenant) -> ValidationRun:
+    connector = _fabrikam_outbound(fabrikam)
+    run = ValidationRun.objects.filter(connector=connector).first()
+    return run or ValidationRun.objects.create(
+        tenant=fabrikam,
+        connector=connector,
+        target={"name": connector.name},
+        recipients=["a@fabrikamlab.com"],
+    )
 
 
 def _fabrikam_domain(fabrikam: Tenant) -> AcceptedDomain:
@@ -55,11 +80,16 @@ def test_another_tenants_object_is_not_found(
     route: str, admin_client_: Client, fabrikam: Tenant
 ) -> None:
     for url in OBJECT_URLS[route](fabrikam):
-        assert admin_client_.get(url).status_code == 404
-        assert admin_client_.post(url, {"domain_type": "InternalRelay"}).status_code == 404
+        assert admin_client_.get(url).status_code in (404, 405)  # 405: POST-only, whoever asks
+        posted = {
+            "domain_type": "InternalRelay",
+            "action": "validate",
+            "new_recipient": "a@fabrikamlab.com",
+        }
+        assert admin_client_.post(url, posted).status_code == 404
 
 
-def test_a_post_naming_another_tenants_domain_changes_nothing(
+def test_posts_naming_another_tenants_objects_change_nothing(
     admin_client_: Client, fabrikam: Tenant
 ) -> None:
     domain = _fabrikam_domain(fabrikam)
@@ -69,7 +99,16 @@ def test_a_post_naming_another_tenants_domain_changes_nothing(
         reverse("accepted_domain", args=[domain.pk]), {"domain_type": "InternalRelay"}
     )
     admin_client_.post(reverse("accepted_domain_remove", args=[domain.pk]))
+    run = _fabrikam_run(fabrikam)
+    admin_client_.post(reverse("validation:stop", args=[run.pk]))
+    admin_client_.post(
+        reverse("validation:validate", args=[_fabrikam_outbound(fabrikam).pk]),
+        {"action": "validate", "new_recipient": "a@fabrikamlab.com"},
+    )
 
+    run.refresh_from_db()
+    assert run.stop_requested is False
+    assert ValidationRun.objects.filter(tenant=fabrikam).count() == 1
     domain.refresh_from_db()
     assert domain.domain_type == "Authoritative"
     assert AuditEvent.objects.filter(tenant=fabrikam).count() == events_before
