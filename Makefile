@@ -34,6 +34,8 @@ migrations-check: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/run.py
+	$(PY) bench/validation.py
+	EAC_BENCH_RTT_MS=50 $(PY) bench/validation.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

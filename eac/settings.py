@@ -119,6 +119,9 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so that a worker process started by a test sees the test database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Web and worker processes write to the same file: wait for the lock rather than fail, and
+    # take it when a transaction starts, so two writers never deadlock upgrading a read lock.
+    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Sign-in
@@ -212,7 +215,11 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TASK_SERIALIZER = "json"
-CELERY_WORKER_CONCURRENCY = env_int("EAC_WORKER_CONCURRENCY", 4, minimum=1, maximum=64)
+# Validations spend their time waiting on remote servers, so a worker runs them in threads (many
+# at once, one process): Celery's time limits don't apply there, which is why the probe enforces
+# its own per-stage and total deadlines.
+CELERY_WORKER_POOL = "threads"
+CELERY_WORKER_CONCURRENCY = env_int("EAC_WORKER_CONCURRENCY", 16, minimum=1, maximum=256)
 CELERY_ACCEPT_CONTENT = ["json"]
 
 # Validation probes (SPEC §8), parsed now so a bad value stops start-up.
@@ -221,8 +228,6 @@ EAC_DNS_NAMESERVERS = env_nameservers("EAC_DNS_NAMESERVERS")
 EAC_TRUSTED_CA_FILE = env_ca_file("EAC_TRUSTED_CA_FILE")
 EAC_PROBE_ALLOWED_NETWORKS = env_networks("EAC_PROBE_ALLOWED_NETWORKS")
 EAC_PROBE_TIMEOUT_SECONDS = env_seconds("EAC_PROBE_TIMEOUT_SECONDS", 90, maximum=600)
-# The probe enforces its own deadlines; this hard limit (prefork pool) is only a last resort.
-CELERY_TASK_TIME_LIMIT = int(EAC_PROBE_TIMEOUT_SECONDS) + 60
 
 LOGGING = {
     "version": 1,

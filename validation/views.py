@@ -113,7 +113,8 @@ def connector_run(request: TenantRequest, pk: str, run_id: str) -> HttpResponse:
 def run_progress_partial(request: TenantRequest, run_id: str) -> HttpResponse:
     services.sweep_interrupted()
     run = get_for_tenant(_runs(request), request.tenant, pk=run_id)
-    context = {"run": run, "progress": run_progress(run)}
+    # `oob`: once the run ends, the Validate button comes back enabled beside the results.
+    context = {"run": run, "progress": run_progress(run), "oob": True}
     # 286 tells htmx to stop polling once the run has ended.
     status = HTMX_STOP_POLLING if run.is_finished and request.htmx else 200
     return render(request, "validation/validate.html#progress", context, status=status)

@@ -67,3 +67,17 @@ def serious_accessibility_violations(page: Page) -> list[str]:
         for v in results.response["violations"]
         if v["impact"] in {"serious", "critical"}
     ]
+
+
+# The lab's SMTP/DNS peers and a worker aimed at them, for validation in the browser.
+from tests.validation.peers import dns_lab, lab_ca, smtp_lab  # noqa: E402
+from tests.workers import lab_worker  # noqa: E402
+
+__all__ = ["dns_lab", "lab_ca", "lab_worker", "smtp_lab"]
+
+
+def snapshot(page: Page, name: str) -> None:
+    """With EAC_SCREENSHOT_DIR set, keeps a picture of the page (for the README and for review)."""
+    folder = os.environ.get("EAC_SCREENSHOT_DIR")
+    if folder:
+        page.screenshot(path=os.path.join(folder, f"{name}.png"), full_page=True)  # noqa: PTH118

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import serious_accessibility_violations
+from tests.e2e.conftest import serious_accessibility_violations, snapshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -51,6 +51,7 @@ def test_the_contoso_admin_sees_the_seed_connectors_and_their_details(
         "Use only when email messages are sent to these domains: *.contoso.com"
     )
     expect(page).to_have_url(re.compile(r"/mail-flow/connectors/outbound/[0-9a-f-]+/$"))
+    snapshot(page, "connectors-details")
     assert serious_accessibility_violations(page) == []
 
     page.get_by_label("Search connectors").fill("2")

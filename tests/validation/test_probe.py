@@ -23,6 +23,7 @@ from tests.validation.peers import (
     LoopbackPolicy,
     tls10_supported,
 )
+from validation.certificates import name_matches as _name_matches
 from validation.policy import REFUSED, EgressPolicy
 from validation.probe import (
     CANNOT_CONNECT,
@@ -37,7 +38,6 @@ from validation.probe import (
     TaskResult,
     TaskStatus,
     TlsMode,
-    _name_matches,
     run_probe,
 )
 

@@ -28,7 +28,6 @@ class Command(BaseCommand):
                 "eac",
                 "worker",
                 "--loglevel=INFO",
-                "--concurrency=2",
             ]
         )
         web = subprocess.Popen(  # noqa: S603

@@ -1,0 +1,163 @@
+"""Validation on a real worker process (not eager mode), reached through the broker as the web
+does it: a good run end to end, and a worker killed mid-run that leaves the run interrupted and
+never sends a duplicate message when the task is delivered again."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from connectors.models import OutboundConnector
+from eac.models import Tenant
+from tests.conftest import make_outbound
+from tests.validation.peers import SMART_HOST, Behaviour, LabServer
+from tests.workers import current_database_url, lab_worker, manage
+from validation import services
+from validation.models import RunStatus, ValidationRun
+from validation.probe import RUN_HEADER
+from validation.tasks import run_validation
+
+__all__ = ["lab_worker"]  # a fixture
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def connector(contoso: Tenant) -> OutboundConnector:
+    return make_outbound(
+        contoso,
+        "To the lab",
+        smart_hosts=[SMART_HOST],
+        recipient_domains=["lab.test"],
+        tls_settings="CertificateValidation",
+    )
+
+
+def _wait_for(predicate: Callable[[], bool], seconds: float = 45) -> None:
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.2)
+
+
+def _finished(run: ValidationRun) -> bool:
+    run.refresh_from_db()
+    return run.is_finished
+
+
+def _start(connector: OutboundConnector) -> ValidationRun:
+    return services.validation_start(
+        tenant=connector.tenant, actor=None, connector=connector, recipients=["john@lab.test"]
+    )
+
+
+def test_a_worker_validates_a_connector_end_to_end(
+    connector: OutboundConnector,
+    smtp_lab: Callable[..., LabServer],
+    lab_worker: Callable[..., object],
+) -> None:
+    lab = smtp_lab(Behaviour.GOOD)
+    lab_worker(lab)
+    run = _start(connector)
+    _wait_for(lambda: _finished(run))
+    assert run.status == RunStatus.SUCCEEDED, [(t.name, t.error, t.cause) for t in run.tasks.all()]
+    assert [m.message[RUN_HEADER] for m in lab.messages] == [str(run.pk)]
+    connector.refresh_from_db()
+    assert connector.is_validated is True
+
+
+def test_a_killed_worker_leaves_the_run_interrupted_and_redelivery_sends_nothing(
+    connector: OutboundConnector,
+    smtp_lab: Callable[..., LabServer],
+    lab_worker: Callable[..., object],
+) -> None:
+    silent = smtp_lab(Behaviour.SILENT)  # the worker will sit in the EHLO stage
+    doomed = lab_worker(silent)
+    run = _start(connector)
+    _wait_for(lambda: run.tasks.filter(name="Connect").exists())
+    os.kill(doomed.pid, signal.SIGKILL)  # type: ignore[attr-defined]
+    doomed.wait(timeout=10)  # type: ignore[attr-defined]
+
+    run.refresh_from_db()
+    assert run.status == RunStatus.RUNNING  # nobody has noticed yet
+    services.sweep_interrupted(now=timezone.now() + timedelta(minutes=5))  # past its deadline
+    run.refresh_from_db()
+    assert run.status == RunStatus.INTERRUPTED
+
+    good = smtp_lab(Behaviour.GOOD)
+    lab_worker(good)
+    run_validation.delay(str(run.pk))  # the broker delivers the killed worker's task again
+    later = _start(connector)  # queued behind it, so its end proves the redelivery was handled
+    _wait_for(lambda: _finished(later))
+
+    assert [m.message[RUN_HEADER] for m in good.messages] == [str(later.pk)]
+    run.refresh_from_db()
+    assert run.status == RunStatus.INTERRUPTED
+    assert not run.tasks.filter(name="Send test email").exists()
+
+
+def test_the_command_prints_each_task_and_exits_0_when_all_succeeded(
+    connector: OutboundConnector,
+    smtp_lab: Callable[..., LabServer],
+    lab_worker: Callable[..., object],
+) -> None:
+    lab_worker(smtp_lab(Behaviour.GOOD))
+    result = manage(
+        {"DATABASE_URL": current_database_url()},
+        "validate_connector",
+        "--tenant",
+        "contoso.onmicrosoft.com",
+        "--connector",
+        "to the lab",
+        "--recipient",
+        "john@lab.test",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    for name in ("Resolve", "Connect", "SMTP EHLO", "TLS", "Send test email"):
+        assert any(line.startswith(name) and "Succeeded" in line for line in lines), result.stdout
+    assert "Validation succeeded" in result.stdout
+
+
+def test_the_command_exits_1_with_the_eac_error_when_a_task_fails(
+    connector: OutboundConnector,
+    smtp_lab: Callable[..., LabServer],
+    lab_worker: Callable[..., object],
+) -> None:
+    lab_worker(smtp_lab(Behaviour.REFUSED))
+    result = manage(
+        {"DATABASE_URL": current_database_url()},
+        "validate_connector",
+        "--tenant",
+        "contoso.onmicrosoft.com",
+        "--connector",
+        "To the lab",
+        "--recipient",
+        "john@lab.test",
+    )
+    assert result.returncode == 1
+    assert "450 4.4.316 Connection refused" in result.stdout
+    assert "Validation failed" in result.stderr
+
+
+def test_the_command_refuses_an_address_the_connector_does_not_route(
+    connector: OutboundConnector,
+) -> None:
+    result = manage(
+        {"DATABASE_URL": current_database_url()},
+        "validate_connector",
+        "--tenant",
+        "contoso.onmicrosoft.com",
+        "--connector",
+        "To the lab",
+        "--recipient",
+        "john@fabrikam.com",
+    )
+    assert result.returncode == 1
+    assert "fabrikam.com" in result.stderr and "Traceback" not in result.stderr
