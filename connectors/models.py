@@ -211,3 +211,31 @@ class InboundConnector(Connector):
             )
         if self.restrict_domains_to_ip_addresses and not self.sender_ip_addresses:
             errors.setdefault("sender_ip_addresses", []).append("Add at least one IP address.")
+
+
+class ConnectorDraft(models.Model):
+    """A connector being added with the wizard. Kept in the database, keyed by its URL, so a reload,
+    Back/Forward or a second tab resume it, and a worker can validate its settings."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="connector_drafts")
+    created_by = models.ForeignKey(
+        "eac.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    data = models.JSONField(default=dict, blank=True)  # step key → that step's cleaned values
+    completed = models.JSONField(default=list, blank=True)  # step keys whose values passed
+    validation_run = models.ForeignKey(
+        "validation.ValidationRun",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    proceed_without_validation = models.BooleanField(default=False)  # "Are you sure" → Yes, proceed
+    created_connector_id = models.UUIDField(null=True, blank=True)
+    created_direction = models.CharField(max_length=8, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Draft {self.data.get('name', {}).get('name', self.id)}"

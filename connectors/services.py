@@ -8,7 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from connectors.models import Connector, InboundConnector, OutboundConnector
+from connectors.models import Connector, ConnectorDraft, InboundConnector, OutboundConnector
 from eac.audit import audit_record, snapshot
 from eac.models import Tenant, User
 
@@ -61,4 +61,35 @@ def inbound_connector_create(
     connector: InboundConnector = _create(
         InboundConnector, tenant=tenant, actor=actor, fields=fields
     )
+    return connector
+
+
+@transaction.atomic
+def connector_create_from_draft(*, draft: ConnectorDraft, actor: User | None) -> Connector:
+    """Every step checked again, then the connector, its validation result and the audit row,
+    all in one transaction."""
+    from connectors import wizard  # the wizard's table imports this module's models
+    from validation.models import ValidationRun
+
+    draft = ConnectorDraft.objects.select_for_update().get(pk=draft.pk)
+    if draft.created_connector_id is not None:
+        raise ValidationError("This connector has already been created.")
+    values = wizard.revalidate(draft)
+    model, fields = wizard.connector_fields(values)
+    if model is OutboundConnector:
+        run = draft.validation_run
+        fields["validation_recipients"] = draft.data.get("validation", {}).get("recipients", [])
+        if (
+            run is not None
+            and run.finished_at is not None
+            and run.status in ("succeeded", "failed")
+        ):
+            fields["is_validated"] = run.status == "succeeded"
+            fields["last_validation_timestamp"] = run.finished_at
+    connector: Connector = _create(model, tenant=draft.tenant, actor=actor, fields=fields)
+    if model is OutboundConnector and draft.validation_run_id:
+        ValidationRun.objects.filter(pk=draft.validation_run_id).update(connector=connector)
+    draft.created_connector_id = connector.pk
+    draft.created_direction = model.direction
+    draft.save(update_fields=["created_connector_id", "created_direction", "changed_at"])
     return connector

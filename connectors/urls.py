@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path, register_converter
 
-from connectors import views
+from connectors import views, wizard_views
 
 
 class DirectionConverter:
@@ -22,4 +22,8 @@ app_name = "connectors"
 urlpatterns = [
     path("", views.connector_list, name="list"),
     path("<direction:direction>/<uuid:pk>/", views.connector_details, name="details"),
+    path("new/", wizard_views.wizard_start, name="wizard_start"),
+    path("new/<uuid:draft_id>/", wizard_views.wizard_resume, name="wizard"),
+    path("new/<uuid:draft_id>/created/", wizard_views.wizard_created, name="wizard_created"),
+    path("new/<uuid:draft_id>/<slug:key>/", wizard_views.wizard_step, name="wizard_step"),
 ]

@@ -1,20 +1,34 @@
 from __future__ import annotations
 
-from django import forms
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.http import QueryDict
+
+from eac.models import Tenant
+from validation import services
 
 MAX_RECIPIENTS = 10
 
 
-class RecipientListForm(forms.Form):
-    """The EAC's list of validation addresses: a text box with +, and rows that can be removed.
-    Only the text; each address is parsed by the service, which knows the connector's domains."""
-
-    recipients = forms.CharField(required=False)  # a list: read with getlist()
-    new_recipient = forms.CharField(
-        label="Email address",
-        required=False,
-        max_length=254,
-        widget=forms.TextInput(
-            attrs={"placeholder": "Example: user@contoso.com", "autocomplete": "off"}
-        ),
-    )
+def apply_recipient_buttons(
+    post: QueryDict, *, tenant: Tenant, target: dict[str, Any]
+) -> tuple[list[str], str, str]:
+    """The EAC's list of validation addresses, after its + / delete / Validate buttons:
+    (the list, what stays typed in the box, the error to show next to it)."""
+    recipients = [r for r in post.getlist("recipients") if r.strip()][:MAX_RECIPIENTS]
+    typed = post.get("new_recipient", "").strip()
+    action = post.get("action", "")
+    if action.startswith("remove-"):
+        index = action.removeprefix("remove-")
+        return [r for i, r in enumerate(recipients) if str(i) != index], typed, ""
+    if not typed:
+        return recipients, "", ""
+    # "+" adds the typed address; Validate and Next add it too rather than silently dropping it.
+    try:
+        [address] = services.parse_recipients(tenant=tenant, target=target, recipients=[typed])
+    except ValidationError as exc:
+        return recipients, typed, " ".join(exc.messages)
+    if address not in recipients:
+        recipients.append(address)
+    return recipients, "", ""

@@ -17,37 +17,13 @@ from connectors.models import OutboundConnector
 from eac.roles import Capability
 from eac.tenancy import TenantRequest, capability_required, get_for_tenant, tenant_required
 from validation import services
-from validation.forms import MAX_RECIPIENTS
+from validation.forms import apply_recipient_buttons
 from validation.models import ValidationRun
 from validation.services import ValidationUnavailable, run_progress
 
 
 def _runs(request: TenantRequest) -> Any:
     return ValidationRun.objects.filter(tenant=request.tenant).select_related("connector")
-
-
-def _recipient_list(
-    request: TenantRequest, connector: OutboundConnector
-) -> tuple[list[str], str, str]:
-    """Applies the + / remove / Validate buttons to the posted list: (list, typed text, error)."""
-    recipients = [r for r in request.POST.getlist("recipients") if r.strip()][:MAX_RECIPIENTS]
-    typed = request.POST.get("new_recipient", "").strip()
-    action = request.POST.get("action", "")
-    if action.startswith("remove-"):
-        index = action.removeprefix("remove-")
-        return [r for i, r in enumerate(recipients) if str(i) != index], typed, ""
-    if not typed:
-        return recipients, "", ""
-    # "+" adds the typed address; Validate adds it too rather than silently dropping it.
-    try:
-        [address] = services.parse_recipients(
-            tenant=request.tenant, target=services.target_of(connector), recipients=[typed]
-        )
-    except ValidationError as exc:
-        return recipients, typed, " ".join(exc.messages)
-    if address not in recipients:
-        recipients.append(address)
-    return recipients, "", ""
 
 
 def _page(request: TenantRequest, context: dict[str, Any], status: int = 200) -> HttpResponse:
@@ -67,7 +43,9 @@ def validate_connector(request: TenantRequest, pk: str) -> HttpResponse:
     }
     if request.method != "POST":
         return _page(request, context)
-    recipients, typed, error = _recipient_list(request, connector)
+    recipients, typed, error = apply_recipient_buttons(
+        request.POST, tenant=request.tenant, target=services.target_of(connector)
+    )
     context |= {"recipients": recipients, "typed": typed, "error": error}
     if request.POST.get("action") != "validate" or error:
         return _page(request, context, status=422 if error else 200)

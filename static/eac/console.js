@@ -23,6 +23,41 @@
   document.addEventListener("change", function (event) {
     if (event.target.name === "domain_type") { syncSubdomainBox(document); }
   });
-  document.addEventListener("DOMContentLoaded", function () { syncSubdomainBox(document); });
-  document.addEventListener("htmx:afterSwap", function (event) { syncSubdomainBox(event.target.parentNode || document); });
+
+  // Wizard dependencies, as in the EAC: a block marked data-enabled-when="#a #b" is greyed and
+  // its controls disabled unless every control named is checked. The server applies the same
+  // rules, so this is only about what the page shows.
+  function syncDependencies(root) {
+    root.querySelectorAll("[data-enabled-when]").forEach(function (block) {
+      var enabled = block.getAttribute("data-enabled-when").split(/\s+/).every(function (selector) {
+        var control = document.querySelector(selector);
+        return control && control.checked && !control.disabled;
+      });
+      block.classList.toggle("is-disabled", !enabled);
+      block.querySelectorAll("input, button, textarea, select").forEach(function (control) {
+        control.disabled = !enabled;
+      });
+    });
+  }
+
+  // "Connection to" follows "Connection from".
+  function syncScenario(root) {
+    var chosen = root.querySelector("input[name=source]:checked");
+    root.querySelectorAll("[data-shown-for-source]").forEach(function (group) {
+      var sources = group.getAttribute("data-shown-for-source").split(" ");
+      group.hidden = !chosen || sources.indexOf(chosen.value) === -1;
+    });
+  }
+
+  function syncAll() {
+    syncSubdomainBox(document);
+    syncScenario(document);
+    // Twice: a block can depend on a control inside another dependent block.
+    syncDependencies(document);
+    syncDependencies(document);
+  }
+  document.addEventListener("change", syncAll);
+  document.addEventListener("DOMContentLoaded", syncAll);
+  document.addEventListener("htmx:afterSwap", syncAll);
+  document.addEventListener("htmx:historyRestore", syncAll);
 })();

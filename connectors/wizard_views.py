@@ -1,0 +1,247 @@
+"""The "Add a connector" wizard's views: one dispatcher, one view per step URL, creation.
+The steps themselves are data in `connectors.wizard`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from connectors import wizard
+from connectors.formfields import LIST_ACTION, apply_list_action
+from connectors.models import ConnectorDraft
+from connectors.services import connector_create_from_draft
+from connectors.summaries import connector_sections
+from eac.roles import Capability
+from eac.tenancy import TenantRequest, capability_required, get_for_tenant
+from validation import services as validation
+from validation.forms import apply_recipient_buttons
+from validation.services import ValidationUnavailable, run_progress
+
+REVIEW_LINKS = {  # review section → (link text, step)
+    "Name": ("Edit name", "name"),
+    "Use of connector": ("Edit use", "use"),
+    "Routing": ("Edit routing", "routing"),
+    "How to identify email sent from your email server": ("Edit sent email identity", "identity"),
+    "How to identify your partner organization": ("Edit sent email identity", "identity"),
+}
+
+
+def step_url(draft: ConnectorDraft, step: wizard.Step) -> str:
+    return reverse("connectors:wizard_step", args=[draft.pk, step.key])
+
+
+def _draft(request: TenantRequest, draft_id: str) -> ConnectorDraft:
+    return get_for_tenant(
+        ConnectorDraft.objects.select_related("validation_run"), request.tenant, pk=draft_id
+    )
+
+
+@require_POST
+@capability_required(Capability.MANAGE_CONNECTORS)
+def wizard_start(request: TenantRequest) -> HttpResponse:
+    draft = ConnectorDraft.objects.create(tenant=request.tenant, created_by=request.user)
+    return redirect(step_url(draft, wizard.STEPS[0]))
+
+
+@capability_required(Capability.MANAGE_CONNECTORS)
+def wizard_resume(request: TenantRequest, draft_id: str) -> HttpResponse:
+    draft = _draft(request, draft_id)
+    return redirect(step_url(draft, wizard.first_incomplete(draft)))
+
+
+@vary_on_headers("HX-Request")
+@capability_required(Capability.MANAGE_CONNECTORS)
+def wizard_step(request: TenantRequest, draft_id: str, key: str) -> HttpResponse:
+    draft = _draft(request, draft_id)
+    if draft.created_connector_id:
+        return redirect("connectors:wizard_created", draft.pk)
+    step = wizard.STEP_BY_KEY.get(key)
+    if step is None or not wizard.reachable(draft, step):
+        return redirect(step_url(draft, wizard.first_incomplete(draft)))
+    return _step(request, draft, step, posted=request.method == "POST")
+
+
+def _step(
+    request: TenantRequest, draft: ConnectorDraft, step: wizard.Step, *, posted: bool
+) -> HttpResponse:
+    if step.key == "validation":
+        return _validation_step(request, draft, step, posted=posted)
+    if step.key == "review":
+        return _review_step(request, draft, step, posted=posted)
+    return _form_step(request, draft, step, posted=posted)
+
+
+def _form_step(
+    request: TenantRequest, draft: ConnectorDraft, step: wizard.Step, *, posted: bool
+) -> HttpResponse:
+    if not posted:
+        return _render(request, draft, step, {"form": wizard.make_form(step, draft)})
+    if request.POST.get("action") == "back":
+        return _go(request, draft, wizard.previous_step(draft, step) or step)
+    form = wizard.make_form(step, draft, data=request.POST)
+    if LIST_ACTION in request.POST:  # + or a delete icon: redisplay the step, don't move on
+        return _render(
+            request, draft, step, {"form": apply_list_action(form, request.POST[LIST_ACTION])}
+        )
+    if not form.is_valid():
+        return _render(request, draft, step, {"form": form}, status=422)
+    wizard.save_step(draft, step, form.json())  # type: ignore[attr-defined]
+    return _go(request, draft, wizard.next_step(draft, step))
+
+
+def _validation_step(
+    request: TenantRequest, draft: ConnectorDraft, step: wizard.Step, *, posted: bool
+) -> HttpResponse:
+    target = wizard.validation_target(draft)
+    saved = draft.data.get("validation", {}).get("recipients", [])
+    context: dict[str, Any] = {"recipients": saved, "run": draft.validation_run}
+    if posted:
+        action = request.POST.get("action", "")
+        if action == "back":
+            return _go(request, draft, wizard.previous_step(draft, step) or step)
+        recipients, typed, error = apply_recipient_buttons(
+            request.POST, tenant=request.tenant, target=target
+        )
+        context |= {"recipients": recipients, "typed": typed, "error": error}
+        draft.data = draft.data | {"validation": {"recipients": recipients}}
+        draft.save(update_fields=["data", "changed_at"])
+        if error:
+            return _render(request, draft, step, context, status=422)
+        if action == "validate":
+            if not recipients:
+                return _render(
+                    request,
+                    draft,
+                    step,
+                    context | {"error": "Add at least one email address."},
+                    status=422,
+                )
+            try:
+                run = validation.validation_start(
+                    tenant=request.tenant, actor=request.user, target=target, recipients=recipients
+                )
+            except ValidationUnavailable as exc:
+                return _render(
+                    request, draft, step, context | {"unavailable": str(exc)}, status=503
+                )
+            draft.validation_run = run
+            draft.proceed_without_validation = False
+            draft.save(update_fields=["validation_run", "proceed_without_validation", "changed_at"])
+            context["run"] = run
+        elif action in ("next", "proceed"):
+            last_run = draft.validation_run
+            succeeded = (
+                last_run is not None
+                and last_run.status == "succeeded"
+                and last_run.recipients == recipients
+            )
+            if not succeeded and action != "proceed":
+                return _render(request, draft, step, context | {"confirm": True})
+            draft.proceed_without_validation = not succeeded
+            wizard.save_step(draft, step, {"recipients": recipients})
+            return _go(request, draft, wizard.next_step(draft, step))
+    if context["run"] is not None:
+        context["progress"] = run_progress(context["run"])
+    return _render(request, draft, step, context)
+
+
+def _review_step(
+    request: TenantRequest, draft: ConnectorDraft, step: wizard.Step, *, posted: bool
+) -> HttpResponse:
+    if posted:
+        if request.POST.get("action") == "back":
+            return _go(request, draft, wizard.previous_step(draft, step) or step)
+        try:
+            connector_create_from_draft(draft=draft, actor=request.user)
+        except ValidationError as exc:
+            return _render(
+                request,
+                draft,
+                step,
+                _review_context(draft) | {"error": " ".join(exc.messages)},
+                status=422,
+            )
+        return redirect("connectors:wizard_created", draft.pk)
+    return _render(request, draft, step, _review_context(draft))
+
+
+def _review_context(draft: ConnectorDraft) -> dict[str, Any]:
+    connector = wizard.preview(draft)
+    sections = []
+    for section in connector_sections(connector):
+        link = REVIEW_LINKS.get(section.title)
+        if section.title == "Security restrictions":
+            key = (
+                "security"
+                if wizard.outbound(wizard.scenario_of(draft) or ("", ""))
+                else "inbound_security"
+            )
+            link = ("Edit restrictions", key)
+        url = step_url(draft, wizard.STEP_BY_KEY[link[1]]) if link else ""
+        sections.append(
+            {
+                "title": section.title,
+                "lines": section.lines,
+                "link": link[0] if link else "",
+                "url": url,
+            }
+        )
+    return {"sections": sections, "connector": connector}
+
+
+@capability_required(Capability.MANAGE_CONNECTORS)
+def wizard_created(request: TenantRequest, draft_id: str) -> HttpResponse:
+    draft = _draft(request, draft_id)
+    if not draft.created_connector_id:
+        return redirect(step_url(draft, wizard.first_incomplete(draft)))
+    return render(
+        request,
+        "connectors/wizard_created.html",
+        {"draft": draft, "name": draft.data["name"]["name"]},
+    )
+
+
+def _go(request: TenantRequest, draft: ConnectorDraft, step: wizard.Step) -> HttpResponse:
+    """To another step: a redirect for a plain form post; with htmx, that step swapped in place
+    and its URL pushed, so Back/Forward and reload land on it."""
+    url = step_url(draft, step)
+    if not request.htmx:
+        return redirect(url)
+    draft.refresh_from_db()
+    response = _step(request, draft, step, posted=False)
+    response["HX-Push-Url"] = url
+    return response
+
+
+def _render(
+    request: TenantRequest,
+    draft: ConnectorDraft,
+    step: wizard.Step,
+    context: dict[str, Any],
+    status: int = 200,
+) -> HttpResponse:
+    steps = wizard.steps_for(draft)
+    scenario = wizard.scenario_of(draft) or (draft.data.get("scenario", {}).get("source", ""), "")
+    context = context | {
+        "draft": draft,
+        "step": step,
+        "rail": [
+            {"step": s, "done": s.key in draft.completed and s != step, "current": s == step}
+            for s in steps
+        ],
+        "source": scenario[0],
+        "target": scenario[1],
+        "back": wizard.previous_step(draft, step),
+        "action_url": step_url(draft, step),
+        "target_id": "wizard",
+    }
+    template = "connectors/wizard.html"
+    if request.htmx and not request.htmx.history_restore_request:
+        template += "#wizard"
+    return render(request, template, context, status=status)
