@@ -36,6 +36,8 @@ bench: $(STAMP)
 	$(PY) bench/run.py
 	$(PY) bench/validation.py
 	EAC_BENCH_RTT_MS=50 $(PY) bench/validation.py
+	$(PY) bench/wizard.py
+	-pg_isready -q -h 127.0.0.1 && $(PY) bench/wizard.py --postgres postgres://postgres@127.0.0.1:5432/eac_bench_wizard
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path, register_converter
 
-from connectors import views, wizard_views
+from connectors import edit_views, views, wizard_views
 
 
 class DirectionConverter:
@@ -22,6 +22,18 @@ app_name = "connectors"
 urlpatterns = [
     path("", views.connector_list, name="list"),
     path("<direction:direction>/<uuid:pk>/", views.connector_details, name="details"),
+    path(
+        "<direction:direction>/<uuid:pk>/edit/<slug:key>/",
+        edit_views.connector_edit,
+        name="edit",
+    ),
+    path(
+        "<direction:direction>/<uuid:pk>/status/",
+        edit_views.connector_set_status,
+        name="set_status",
+    ),
+    path("<direction:direction>/<uuid:pk>/delete/", edit_views.connector_delete, name="delete"),
+    path("delete/", edit_views.connectors_delete_selected, name="delete_selected"),
     path("new/", wizard_views.wizard_start, name="wizard_start"),
     path("new/<uuid:draft_id>/", wizard_views.wizard_resume, name="wizard"),
     path("new/<uuid:draft_id>/created/", wizard_views.wizard_created, name="wizard_created"),

@@ -258,3 +258,142 @@ def preview(draft: ConnectorDraft) -> OutboundConnector | InboundConnector:
     }
     model, fields = connector_fields(values)
     return model(tenant=draft.tenant, **fields)
+
+
+# --- Editing a saved connector: the details panel's "Edit …" pages reuse the steps above ------
+
+
+def connector_scenario(connector: OutboundConnector | InboundConnector) -> Scenario:
+    return (connector.source_endpoint.value, connector.target_endpoint.value)
+
+
+def step_values_of(connector: OutboundConnector | InboundConnector, key: str) -> dict[str, Any]:
+    """A step's values as the wizard would have stored them for this saved connector: the
+    inverse of `connector_fields`, so an edit page opens filled with the current settings.
+    KeyError for a step the connector's scenario doesn't have."""
+    if key == "scenario":
+        source, target = connector_scenario(connector)
+        return {"source": source, "target": target}
+    if key == "name":
+        return {
+            "name": connector.name,
+            "description": connector.comment,
+            "turn_on": connector.enabled,
+            "retain_headers": connector.cloud_services_mail_enabled,
+        }
+    if isinstance(connector, OutboundConnector) and key in _OUTBOUND_STEP_VALUES:
+        return _OUTBOUND_STEP_VALUES[key](connector)
+    if isinstance(connector, InboundConnector) and key == "identity":
+        return _identity_values(connector)
+    if (
+        isinstance(connector, InboundConnector)
+        and key == "inbound_security"
+        and connector.connector_type == ConnectorType.PARTNER
+    ):
+        return _inbound_security_values(connector)
+    raise KeyError(f"A {connector.direction} connector has no {key} step.")
+
+
+def _use_values(connector: OutboundConnector) -> dict[str, Any]:
+    # The order the summaries read them in: a transport rule scope wins over everything else.
+    if connector.is_transport_rule_scoped:
+        use = f.USE_TRANSPORT_RULE
+    elif connector.all_accepted_domains:
+        use = f.USE_ALL_ACCEPTED
+    else:
+        use = f.USE_DOMAINS
+    domains = list(connector.recipient_domains) if use == f.USE_DOMAINS else []
+    return {"use": use, "recipient_domains": domains}
+
+
+def _routing_values(connector: OutboundConnector) -> dict[str, Any]:
+    if connector.use_mx_record:
+        return {"route": f.ROUTE_MX, "smart_hosts": []}
+    return {"route": f.ROUTE_SMART_HOSTS, "smart_hosts": list(connector.smart_hosts)}
+
+
+def _security_values(connector: OutboundConnector) -> dict[str, Any]:
+    if connector.tls_settings is None:
+        return {"tls": False, "certificate": "", "match_domain": False, "tls_domain": ""}
+    if connector.tls_settings == TlsSettings.ENCRYPTION_ONLY:
+        return {"tls": True, "certificate": f.CERT_ANY, "match_domain": False, "tls_domain": ""}
+    matches = connector.tls_settings == TlsSettings.DOMAIN_VALIDATION
+    return {
+        "tls": True,
+        "certificate": f.CERT_TRUSTED_CA,
+        "match_domain": matches,
+        "tls_domain": connector.tls_domain if matches else "",
+    }
+
+
+def _validation_values(connector: OutboundConnector) -> dict[str, Any]:
+    return {"recipients": list(connector.validation_recipients)}
+
+
+_OUTBOUND_STEP_VALUES: dict[str, Callable[[OutboundConnector], dict[str, Any]]] = {
+    "use": _use_values,
+    "routing": _routing_values,
+    "security": _security_values,
+    "validation": _validation_values,
+}
+
+
+def _identity_values(connector: InboundConnector) -> dict[str, Any]:
+    ips = list(connector.sender_ip_addresses)
+    if connector.connector_type == ConnectorType.ON_PREMISES:
+        if connector.tls_sender_certificate_name:
+            return {
+                "identify": f.IDENTIFY_CERTIFICATE,
+                "certificate_domain": connector.tls_sender_certificate_name,
+                "sender_ips": [],
+            }
+        return {"identify": f.IDENTIFY_IP, "certificate_domain": "", "sender_ips": ips}
+    # A partner identified by IP address gets SenderDomains * (see inbound_fields).
+    if connector.sender_domains == ["*"] and ips:
+        return {"identify": f.IDENTIFY_IP, "sender_domains": [], "sender_ips": ips}
+    return {
+        "identify": f.IDENTIFY_DOMAINS,
+        "sender_domains": list(connector.sender_domains),
+        "sender_ips": [],
+    }
+
+
+def _inbound_security_values(connector: InboundConnector) -> dict[str, Any]:
+    by_certificate = connector.restrict_domains_to_certificate
+    by_ip = connector.restrict_domains_to_ip_addresses
+    return {
+        "require_tls": connector.require_tls,
+        "restrict_to_certificate": by_certificate,
+        "certificate_domain": connector.tls_sender_certificate_name if by_certificate else "",
+        "restrict_to_ips": by_ip,
+        "restricted_ips": list(connector.sender_ip_addresses) if by_ip else [],
+    }
+
+
+def edit_steps(connector: OutboundConnector | InboundConnector) -> list[Step]:
+    """The steps an edit page can show for this connector (its scenario's form steps)."""
+    scenario = connector_scenario(connector)
+    return [
+        step
+        for step in STEPS
+        if step.form is not None and step.key != "scenario" and step.applies(scenario)
+    ]
+
+
+def answers_of(connector: OutboundConnector | InboundConnector) -> dict[str, dict[str, Any]]:
+    """Every step's values for a saved connector, as a finished draft would hold them."""
+    keys = ["scenario", *(step.key for step in edit_steps(connector))]
+    return {key: step_values_of(connector, key) for key in keys}
+
+
+def edited_fields(
+    connector: OutboundConnector | InboundConnector, key: str, values: dict[str, Any]
+) -> dict[str, Any]:
+    """The properties an edit of one step changes: the connector's answers with that step's
+    values swapped in, through `connector_fields`, compared with its answers as they are. Only
+    what differs is returned, so a property the wizard can't express (set with PowerShell)
+    stays as it is unless the edited step rewrites it."""
+    answers = answers_of(connector)
+    _, before = connector_fields(answers)
+    _, after = connector_fields(answers | {key: values})
+    return {field: value for field, value in after.items() if before.get(field) != value}

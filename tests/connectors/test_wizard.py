@@ -372,3 +372,27 @@ def test_a_draft_creates_one_connector_only(admin_client_: Client, contoso: Tena
     assert InboundConnector.objects.filter(tenant=contoso, name="Once").count() == 1
     page = admin_client_.get(first["Location"]).content.decode()
     assert "Connector created" in page and "Add another connector" in page and "Done" in page
+
+
+OUTBOUND_WALK = [
+    ("scenario", {"source": "office365", "target": "your_org"}),
+    ("name", {"name": "Every step", "turn_on": "on"}),
+    ("use", {"use": "transport_rule"}),
+    ("routing", {"smart_hosts_new": "mail.contoso.com"}),
+    ("security", {"tls": "on", "certificate": "trusted_ca"}),
+]
+
+
+@pytest.mark.parametrize("key", ["scenario", "name", "use", "routing", "security", "validation", "review"])
+def test_each_step_is_a_full_page_and_an_htmx_partial(admin_client_: Client, contoso: Tenant, key: str) -> None:
+    draft = walk(admin_client_, OUTBOUND_WALK)
+    admin_client_.post(reverse("connectors:wizard_step", args=[draft.pk, "validation"]), {"action": "proceed"})
+    url = reverse("connectors:wizard_step", args=[draft.pk, key])
+    full = admin_client_.get(url)
+    partial = admin_client_.get(url, headers={"HX-Request": "true"})
+    assert full.status_code == partial.status_code == 200
+    assert full.content.decode().startswith("<!doctype html>")
+    assert partial.content.decode().lstrip().startswith('<div id="wizard"')
+    assert "HX-Request" in full["Vary"]
+    history = admin_client_.get(url, headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert history.content.decode().startswith("<!doctype html>")  # Back/Forward get the whole page
