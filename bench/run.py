@@ -18,7 +18,9 @@ sys.path.insert(0, str(ROOT))
 scratch = tempfile.mkdtemp(prefix="eac-bench-")
 os.environ.setdefault("DATABASE_URL", f"sqlite:///{scratch}/bench.sqlite3")
 os.environ.update(
-    DEBUG="1",
+    DEBUG="0",
+    SECRET_KEY="bench-only-" + "k" * 40,
+    SECURE_SSL_REDIRECT="0",
     EAC_VAR_DIR=scratch,
     DJANGO_SETTINGS_MODULE="eac.settings",
     ALLOWED_HOSTS="testserver",

@@ -149,6 +149,8 @@ def connector_update(
     current = model.objects.get(pk=connector.pk)
     if current.version != expected_version:
         raise ConnectorConflict(current=current, changed=_changed_since(opened, current))
+    if not fields:
+        return current  # Save with nothing changed: no new version, nothing to audit
     before = snapshot(current)
     for name, value in fields.items():
         setattr(current, name, value)

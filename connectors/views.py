@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.vary import vary_on_headers
 
 from connectors.models import InboundConnector, OutboundConnector
@@ -38,14 +39,28 @@ def sort_columns(search: str, sort: SortKey, descending: bool) -> list[dict[str,
     return columns
 
 
+PAGE = 100  # rows shown at first; "Show more" adds as many again
+
+
+def _limit(text: str) -> int:
+    return max(PAGE, int(text)) if text.isdigit() else PAGE
+
+
 def _list_context(request: TenantRequest) -> dict[str, Any]:
     search = request.GET.get("q", "")[:128]
     sort_param = request.GET.get("sort", "status")
     sort: SortKey = sort_param if sort_param in SORT_KEYS else "status"  # type: ignore[assignment]
     descending = request.GET.get("desc") == "1"
     rows = connector_rows(tenant=request.tenant, search=search, sort=sort, descending=descending)
+    limit = _limit(request.GET.get("limit", ""))
+    more = {"q": search, "sort": sort, "limit": limit + PAGE} | (
+        {"desc": "1"} if descending else {}
+    )
     return {
-        "rows": rows,
+        "rows": rows[:limit],
+        "total": len(rows),
+        "more_query": urlencode(more) if len(rows) > limit else "",
+        "list_url": reverse("connectors:list"),
         "search": search,
         "sort": sort,
         "descending": descending,

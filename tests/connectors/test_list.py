@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from connectors.models import OutboundConnector
 from eac.models import Tenant
 from tests.conftest import make_inbound, make_outbound
 
@@ -133,3 +134,25 @@ def test_a_connector_id_under_the_wrong_direction_is_not_found(
         admin_client_.get(reverse("connectors:details", args=["inbound", connector.pk])).status_code
         == 404
     )
+
+
+def test_a_long_list_shows_a_page_and_offers_more(admin_client_: Client, contoso: Tenant) -> None:
+    OutboundConnector.objects.bulk_create(
+        OutboundConnector(
+            tenant=contoso,
+            name=f"Bulk {i:03}",
+            connector_type="OnPremises",
+            use_mx_record=False,
+            smart_hosts=["mail.contoso.com"],
+            recipient_domains=["contoso.com"],
+        )
+        for i in range(150)
+    )
+    first = admin_client_.get(reverse("connectors:list"), {"sort": "name"}).content.decode()
+    assert "152 items" in first
+    assert len(_rows(first)) == 101  # 100 connectors and the "Show more" row
+    assert "Showing 100 of 152" in first and "limit=200" in first
+    more = admin_client_.get(
+        reverse("connectors:list"), {"sort": "name", "limit": "200"}
+    ).content.decode()
+    assert len(_rows(more)) == 152 and "Show more connectors" not in more

@@ -383,10 +383,16 @@ OUTBOUND_WALK = [
 ]
 
 
-@pytest.mark.parametrize("key", ["scenario", "name", "use", "routing", "security", "validation", "review"])
-def test_each_step_is_a_full_page_and_an_htmx_partial(admin_client_: Client, contoso: Tenant, key: str) -> None:
+@pytest.mark.parametrize(
+    "key", ["scenario", "name", "use", "routing", "security", "validation", "review"]
+)
+def test_each_step_is_a_full_page_and_an_htmx_partial(
+    admin_client_: Client, contoso: Tenant, key: str
+) -> None:
     draft = walk(admin_client_, OUTBOUND_WALK)
-    admin_client_.post(reverse("connectors:wizard_step", args=[draft.pk, "validation"]), {"action": "proceed"})
+    admin_client_.post(
+        reverse("connectors:wizard_step", args=[draft.pk, "validation"]), {"action": "proceed"}
+    )
     url = reverse("connectors:wizard_step", args=[draft.pk, key])
     full = admin_client_.get(url)
     partial = admin_client_.get(url, headers={"HX-Request": "true"})
@@ -394,5 +400,7 @@ def test_each_step_is_a_full_page_and_an_htmx_partial(admin_client_: Client, con
     assert full.content.decode().startswith("<!doctype html>")
     assert partial.content.decode().lstrip().startswith('<div id="wizard"')
     assert "HX-Request" in full["Vary"]
-    history = admin_client_.get(url, headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    history = admin_client_.get(
+        url, headers={"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    )
     assert history.content.decode().startswith("<!doctype html>")  # Back/Forward get the whole page

@@ -27,11 +27,19 @@ ANSWERS: list[tuple[str, dict[str, Any]]] = [
 
 def _grow(tenant: Tenant, size: int) -> None:
     OutboundConnector.objects.bulk_create(
-        OutboundConnector(tenant=tenant, name=f"Bulk {tenant.pk}-{i}", connector_type="OnPremises",
-                          use_mx_record=False, smart_hosts=["mail.contoso.com"], recipient_domains=[f"d{i}.example"])
+        OutboundConnector(
+            tenant=tenant,
+            name=f"Bulk {tenant.pk}-{i}",
+            connector_type="OnPremises",
+            use_mx_record=False,
+            smart_hosts=["mail.contoso.com"],
+            recipient_domains=[f"d{i}.example"],
+        )
         for i in range(size)
     )
-    AcceptedDomain.objects.bulk_create(AcceptedDomain(tenant=tenant, name=f"d{i}.example") for i in range(size))
+    AcceptedDomain.objects.bulk_create(
+        AcceptedDomain(tenant=tenant, name=f"d{i}.example") for i in range(size)
+    )
 
 
 def _counts(client: Client) -> list[int]:

@@ -42,7 +42,10 @@ def at_step(page: Page, heading: str, shot: str = "") -> None:
 
 
 def rail(page: Page) -> list[str]:
-    return [re.sub(r"\s*\(completed\)", "", t).strip() for t in page.locator(".rail li .label").all_inner_texts()]
+    return [
+        re.sub(r"\s*\(completed\)", "", t).strip()
+        for t in page.locator(".rail li .label").all_inner_texts()
+    ]
 
 
 def choose(page: Page, group: str, label: str) -> None:
@@ -59,8 +62,12 @@ def name_step(page: Page, name: str) -> None:
 
 
 def test_office_365_to_your_server_validates_against_the_lab_and_is_created(
-    page: Page, live_server: Any, admin: User, contoso: Tenant,
-    smtp_lab: Callable[..., LabServer], lab_worker: Callable[..., Any],
+    page: Page,
+    live_server: Any,
+    admin: User,
+    contoso: Tenant,
+    smtp_lab: Callable[..., LabServer],
+    lab_worker: Callable[..., Any],
 ) -> None:
     lab = smtp_lab(Behaviour.GOOD)
     lab_worker(lab)
@@ -68,19 +75,38 @@ def test_office_365_to_your_server_validates_against_the_lab_and_is_created(
     at_step(page, "New connector", "wizard-1-new-connector")
     assert rail(page) == ["New connector"]
     choose(page, "Connection from", "Office 365")
-    expect(page.get_by_role("group", name="Connection to").get_by_label("Your organization's email server")).to_be_checked()
+    expect(
+        page.get_by_role("group", name="Connection to").get_by_label(
+            "Your organization's email server"
+        )
+    ).to_be_checked()
     next_step(page)
 
     at_step(page, "Connector name", "wizard-2-name")
-    assert rail(page) == ["New connector", "Name", "Use of connector", "Routing", "Security restrictions",
-                          "Validation email", "Review connector"]
+    assert rail(page) == [
+        "New connector",
+        "Name",
+        "Use of connector",
+        "Routing",
+        "Security restrictions",
+        "Validation email",
+        "Review connector",
+    ]
     expect(page.get_by_label("Turn it on", exact=True)).to_be_checked()
-    expect(page.get_by_label("Retain internal Exchange email headers (recommended)", exact=True)).to_be_checked()
+    expect(
+        page.get_by_label("Retain internal Exchange email headers (recommended)", exact=True)
+    ).to_be_checked()
     name_step(page, "To the lab")
 
     at_step(page, "Use of connector", "wizard-3-use")
-    expect(page.get_by_label("For email messages sent to all accepted domains in your organization", exact=True)).to_be_checked()
-    expect(page.get_by_role("button", name="Add domain")).to_be_disabled()  # greyed until "these domains"
+    expect(
+        page.get_by_label(
+            "For email messages sent to all accepted domains in your organization", exact=True
+        )
+    ).to_be_checked()
+    expect(
+        page.get_by_role("button", name="Add domain")
+    ).to_be_disabled()  # greyed until "these domains"
     next_step(page)
 
     at_step(page, "Routing", "wizard-4-routing")
@@ -90,12 +116,25 @@ def test_office_365_to_your_server_validates_against_the_lab_and_is_created(
     next_step(page)
 
     at_step(page, "Security restrictions", "wizard-5-security")
-    expect(page.get_by_label("Issued by a trusted certificate authority (CA)", exact=True)).to_be_checked()
-    page.get_by_label("And the subject name or subject alternative name (SAN) matches this domain name:", exact=True).check()
+    expect(
+        page.get_by_label("Issued by a trusted certificate authority (CA)", exact=True)
+    ).to_be_checked()
+    page.get_by_label(
+        "And the subject name or subject alternative name (SAN) matches this domain name:",
+        exact=True,
+    ).check()
     page.get_by_label("Certificate domain", exact=True).fill(SMART_HOST)
-    page.get_by_label("Always use Transport Layer Security (TLS) to secure the connection (recommended)", exact=True).uncheck()
-    expect(page.get_by_label("Certificate domain", exact=True)).to_be_disabled()  # greyed with TLS off
-    page.get_by_label("Always use Transport Layer Security (TLS) to secure the connection (recommended)", exact=True).check()
+    page.get_by_label(
+        "Always use Transport Layer Security (TLS) to secure the connection (recommended)",
+        exact=True,
+    ).uncheck()
+    expect(
+        page.get_by_label("Certificate domain", exact=True)
+    ).to_be_disabled()  # greyed with TLS off
+    page.get_by_label(
+        "Always use Transport Layer Security (TLS) to secure the connection (recommended)",
+        exact=True,
+    ).check()
     next_step(page)
 
     at_step(page, "Validation email")
@@ -113,19 +152,29 @@ def test_office_365_to_your_server_validates_against_the_lab_and_is_created(
     page.get_by_role("button", name="Create connector").click()
     at_step(page, "Connector created", "wizard-8-created")
     page.get_by_role("link", name="Done").click()
-    expect(page.locator("tr", has_text="To the lab")).to_contain_text(re.compile(r"On\s*To the lab\s*O365\s*Your org"))
+    expect(page.locator("tr", has_text="To the lab")).to_contain_text(
+        re.compile(r"On\s*To the lab\s*O365\s*Your org")
+    )
 
     c = OutboundConnector.objects.get(name="To the lab")
     assert (c.tls_settings, c.tls_domain, c.smart_hosts, c.all_accepted_domains) == (
-        "DomainValidation", SMART_HOST, [SMART_HOST], True)
+        "DomainValidation",
+        SMART_HOST,
+        [SMART_HOST],
+        True,
+    )
     assert (c.is_validated, c.validation_recipients) == (True, ["john@contoso.com"])
     assert c.last_validation_timestamp is not None
     assert len(lab.messages) == 1
 
 
 def test_office_365_to_a_partner_proceeds_after_a_failed_validation(
-    page: Page, live_server: Any, admin: User, contoso: Tenant,
-    smtp_lab: Callable[..., LabServer], lab_worker: Callable[..., Any],
+    page: Page,
+    live_server: Any,
+    admin: User,
+    contoso: Tenant,
+    smtp_lab: Callable[..., LabServer],
+    lab_worker: Callable[..., Any],
 ) -> None:
     lab_worker(smtp_lab(Behaviour.REFUSED))
     open_wizard(page, str(live_server), admin)
@@ -133,12 +182,20 @@ def test_office_365_to_a_partner_proceeds_after_a_failed_validation(
     choose(page, "Connection to", "Partner organization")
     next_step(page)
     at_step(page, "Connector name")
-    expect(page.get_by_label("Retain internal Exchange email headers (recommended)", exact=True)).to_have_count(0)
+    expect(
+        page.get_by_label("Retain internal Exchange email headers (recommended)", exact=True)
+    ).to_have_count(0)
     name_step(page, "To the partner")
     at_step(page, "Use of connector")
-    expect(page.get_by_label("For email messages sent to all accepted domains in your organization", exact=True)).to_have_count(0)
+    expect(
+        page.get_by_label(
+            "For email messages sent to all accepted domains in your organization", exact=True
+        )
+    ).to_have_count(0)
     page.get_by_label("Only when email messages are sent to these domains", exact=True).check()
-    page.get_by_label("Domains", exact=True).fill("lab.test")  # typed, not added with +: Next adds it
+    page.get_by_label("Domains", exact=True).fill(
+        "lab.test"
+    )  # typed, not added with +: Next adds it
     next_step(page)
     at_step(page, "Routing")
     page.get_by_label("Route email through these smart hosts", exact=True).check()
@@ -159,22 +216,37 @@ def test_office_365_to_a_partner_proceeds_after_a_failed_validation(
     at_step(page, "Connector created")
 
     c = OutboundConnector.objects.get(name="To the partner")
-    assert (c.connector_type, c.recipient_domains, c.use_mx_record, c.smart_hosts) == ("Partner", ["lab.test"], False, [SMART_HOST])
+    assert (c.connector_type, c.recipient_domains, c.use_mx_record, c.smart_hosts) == (
+        "Partner",
+        ["lab.test"],
+        False,
+        [SMART_HOST],
+    )
     assert (c.is_validated, c.tls_settings) == (False, "CertificateValidation")
 
 
-def test_your_server_to_office_365_with_the_keyboard_alone(page: Page, live_server: Any, admin: User, contoso: Tenant) -> None:
+def test_your_server_to_office_365_with_the_keyboard_alone(
+    page: Page, live_server: Any, admin: User, contoso: Tenant
+) -> None:
     open_wizard(page, str(live_server), admin)
 
     def tab_to(name: str) -> None:
         for _ in range(60):
             page.keyboard.press("Tab")
-            if page.evaluate("document.activeElement && (document.activeElement.labels?.[0]?.innerText || document.activeElement.innerText || document.activeElement.getAttribute('aria-label') || '')").strip().startswith(name):
+            if (
+                page.evaluate(
+                    "document.activeElement && (document.activeElement.labels?.[0]?.innerText || document.activeElement.innerText || document.activeElement.getAttribute('aria-label') || '')"
+                )
+                .strip()
+                .startswith(name)
+            ):
                 return
         raise AssertionError(f"{name} can't be reached with Tab")
 
     tab_to("Office 365")
-    page.keyboard.press("ArrowDown")  # radios move with the arrow keys: Your organization's email server
+    page.keyboard.press(
+        "ArrowDown"
+    )  # radios move with the arrow keys: Your organization's email server
     tab_to("Next")
     page.keyboard.press("Enter")
     at_step(page, "Connector name")
@@ -192,7 +264,11 @@ def test_your_server_to_office_365_with_the_keyboard_alone(page: Page, live_serv
     page.keyboard.press("Enter")
     at_step(page, "Connector created")
     c = InboundConnector.objects.get(name="Keyboard connector")
-    assert (c.connector_type, c.tls_sender_certificate_name, c.require_tls) == ("OnPremises", "mail.contoso.com", True)
+    assert (c.connector_type, c.tls_sender_certificate_name, c.require_tls) == (
+        "OnPremises",
+        "mail.contoso.com",
+        True,
+    )
 
 
 def test_partner_to_office_365_survives_reload_back_and_a_second_tab(
@@ -203,7 +279,13 @@ def test_partner_to_office_365_survives_reload_back_and_a_second_tab(
     next_step(page)
     name_step(page, "From ContosoBank")
     at_step(page, "Authenticating sent email")
-    assert rail(page) == ["New connector", "Name", "Authenticating sent email", "Security restrictions", "Review connector"]
+    assert rail(page) == [
+        "New connector",
+        "Name",
+        "Authenticating sent email",
+        "Security restrictions",
+        "Review connector",
+    ]
     page.get_by_label("Sender domains", exact=True).fill("contosobank.com")
     page.get_by_role("button", name="Add domain").click()
     expect(page.get_by_role("button", name="Remove contosobank.com")).to_be_visible()
@@ -213,7 +295,9 @@ def test_partner_to_office_365_survives_reload_back_and_a_second_tab(
     page.get_by_label("Sender domains", exact=True).fill("contosobank.com")
     next_step(page)
     at_step(page, "Security restrictions", "wizard-partner-security")
-    expect(page.get_by_label("Reject email messages if they aren't sent over TLS", exact=True)).to_be_checked()
+    expect(
+        page.get_by_label("Reject email messages if they aren't sent over TLS", exact=True)
+    ).to_be_checked()
 
     page.go_back()  # browser Back shows the previous step with its values
     at_step(page, "Authenticating sent email")
@@ -224,7 +308,10 @@ def test_partner_to_office_365_survives_reload_back_and_a_second_tab(
     expect(second.get_by_role("heading", name="Authenticating sent email")).to_be_visible()
     second.get_by_role("button", name="Next").click()
     expect(second.get_by_role("heading", name="Security restrictions")).to_be_visible()
-    second.get_by_label("And require that the subject name on the certificate that the partner uses to authenticate with Office 365 matches this domain name", exact=True).check()
+    second.get_by_label(
+        "And require that the subject name on the certificate that the partner uses to authenticate with Office 365 matches this domain name",
+        exact=True,
+    ).check()
     second.get_by_label("Certificate domain", exact=True).fill("*.contosobank.com")
     second.get_by_role("button", name="Next").click()
     expect(second.get_by_role("heading", name="Review connector")).to_be_visible()
@@ -233,10 +320,19 @@ def test_partner_to_office_365_survives_reload_back_and_a_second_tab(
     expect(second.get_by_role("heading", name="Connector created")).to_be_visible()
 
     c = InboundConnector.objects.get(name="From ContosoBank")
-    assert (c.connector_type, c.sender_domains, c.require_tls) == ("Partner", ["contosobank.com"], True)
-    assert (c.restrict_domains_to_certificate, c.tls_sender_certificate_name) == (True, "*.contosobank.com")
+    assert (c.connector_type, c.sender_domains, c.require_tls) == (
+        "Partner",
+        ["contosobank.com"],
+        True,
+    )
+    assert (c.restrict_domains_to_certificate, c.tls_sender_certificate_name) == (
+        True,
+        "*.contosobank.com",
+    )
 
 
-def test_a_view_only_user_has_no_way_into_the_wizard(page: Page, live_server: Any, viewer: User) -> None:
+def test_a_view_only_user_has_no_way_into_the_wizard(
+    page: Page, live_server: Any, viewer: User
+) -> None:
     sign_in(page, str(live_server), viewer.email)
     expect(page.get_by_role("button", name="Add a connector")).to_have_count(0)

@@ -79,8 +79,21 @@ def test_view_only_users_see_no_connector_controls(viewer_client: Client, contos
     details_html = viewer_client.get(
         reverse("connectors:details", args=["outbound", connector.pk])
     ).content.decode()
-    for html in (list_html, details_html):
-        for word in ("Add a connector", "Edit ", "Delete", "Validate this connector"):
+    inbound = contoso.inboundconnectors.get()
+    inbound_html = viewer_client.get(
+        reverse("connectors:details", args=["inbound", inbound.pk])
+    ).content.decode()
+    controls = (
+        "Add a connector",
+        "Edit ",
+        "Delete",
+        "Validate this connector",
+        "Turn on",
+        "Turn off",
+        'type="checkbox"',
+    )
+    for html in (list_html, details_html, inbound_html):
+        for word in controls:
             assert word not in html
     assert "To Contoso servers" in list_html
 

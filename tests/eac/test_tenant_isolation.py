@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from connectors.models import InboundConnector, OutboundConnector
+from connectors.models import ConnectorDraft, InboundConnector, OutboundConnector
 from eac.models import AcceptedDomain, AuditEvent, Tenant
 from validation.models import ValidationRun
 
@@ -19,6 +19,32 @@ OBJECT_URLS = {
             "connectors:details", args=["outbound", OutboundConnector.objects.get(tenant=f).pk]
         ),
         reverse("connectors:details", args=["inbound", InboundConnector.objects.get(tenant=f).pk]),
+    ],
+    "connectors:edit": lambda f: (
+        [
+            reverse("connectors:edit", args=["outbound", _fabrikam_outbound(f).pk, key])
+            for key in ("name", "use", "routing", "security")
+        ]
+        + [
+            reverse("connectors:edit", args=["inbound", _fabrikam_inbound(f).pk, key])
+            for key in ("name", "identity", "inbound_security")
+        ]
+    ),
+    "connectors:set_status": lambda f: [
+        reverse("connectors:set_status", args=["outbound", _fabrikam_outbound(f).pk]),
+        reverse("connectors:set_status", args=["inbound", _fabrikam_inbound(f).pk]),
+    ],
+    "connectors:delete": lambda f: [
+        reverse("connectors:delete", args=["outbound", _fabrikam_outbound(f).pk]),
+        reverse("connectors:delete", args=["inbound", _fabrikam_inbound(f).pk]),
+    ],
+    "connectors:wizard": lambda f: [reverse("connectors:wizard", args=[_fabrikam_draft(f).pk])],
+    "connectors:wizard_created": lambda f: [
+        reverse("connectors:wizard_created", args=[_fabrikam_draft(f).pk])
+    ],
+    "connectors:wizard_step": lambda f: [
+        reverse("connectors:wizard_step", args=[_fabrikam_draft(f).pk, key])
+        for key in ("scenario", "name", "review")
     ],
     "accepted_domain": lambda f: [reverse("accepted_domain", args=[_fabrikam_domain(f).pk])],
     "accepted_domain_remove": lambda f: [
@@ -38,6 +64,21 @@ OBJECT_URLS = {
 
 def _fabrikam_outbound(fabrikam: Tenant) -> OutboundConnector:
     return OutboundConnector.objects.get(tenant=fabrikam)
+
+
+def _fabrikam_inbound(fabrikam: Tenant) -> InboundConnector:
+    return InboundConnector.objects.get(tenant=fabrikam)
+
+
+def _fabrikam_draft(fabrikam: Tenant) -> ConnectorDraft:
+    draft, _ = ConnectorDraft.objects.get_or_create(
+        tenant=fabrikam,
+        defaults={
+            "data": {"scenario": {"source": "office365", "target": "partner"}},
+            "completed": ["scenario"],
+        },
+    )
+    return draft
 
 
 def _fabrikam_run(fabrikam: Tenant) -> ValidationRun:
@@ -106,6 +147,22 @@ def test_posts_naming_another_tenants_objects_change_nothing(
         {"action": "validate", "new_recipient": "a@fabrikamlab.com"},
     )
 
+    outbound, inbound = _fabrikam_outbound(fabrikam), _fabrikam_inbound(fabrikam)
+    admin_client_.post(
+        reverse("connectors:edit", args=["outbound", outbound.pk, "name"]), {"name": "Mine"}
+    )
+    admin_client_.post(
+        reverse("connectors:set_status", args=["inbound", inbound.pk]), {"status": "off"}
+    )
+    admin_client_.post(reverse("connectors:delete", args=["outbound", outbound.pk]))
+    admin_client_.post(
+        reverse("connectors:delete_selected"), {"connector": f"inbound:{inbound.pk}"}
+    )
+
+    outbound.refresh_from_db()
+    inbound.refresh_from_db()
+    assert (outbound.name, outbound.version) == ("Fabrikam outbound secret", 1)
+    assert (inbound.enabled, inbound.version) == (True, 1)
     run.refresh_from_db()
     assert run.stop_requested is False
     assert ValidationRun.objects.filter(tenant=fabrikam).count() == 1
