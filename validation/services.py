@@ -235,10 +235,14 @@ def validation_stop(run: ValidationRun) -> ValidationRun:
     return run
 
 
-def sweep_interrupted(now: Any = None) -> int:
-    """Runs whose worker died: still running past their deadline. Called on read and by workers."""
+def sweep_interrupted(now: Any = None, *, run_id: object = None) -> int:
+    """Runs whose worker died: still running past their deadline. Workers sweep them all before
+    each run; a page or the command checks just the run it shows (`run_id`)."""
     now = now or timezone.now()
-    return ValidationRun.objects.filter(status=RunStatus.RUNNING, deadline_at__lt=now).update(
+    overdue = ValidationRun.objects.filter(status=RunStatus.RUNNING, deadline_at__lt=now)
+    if run_id is not None:
+        overdue = overdue.filter(pk=run_id)
+    return overdue.update(
         status=RunStatus.INTERRUPTED,
         finished_at=now,
         note="The worker running this validation stopped before it finished.",

@@ -17,7 +17,9 @@ from tests.e2e.test_wizard import sign_in
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_edit_turn_off_and_delete(page: Page, live_server: Any, admin: User, contoso: Tenant) -> None:
+def test_edit_turn_off_and_delete(
+    page: Page, live_server: Any, admin: User, contoso: Tenant
+) -> None:
     make_outbound(contoso, "Edit me", recipient_domains=["contoso.com"])
     make_outbound(contoso, "Delete me", recipient_domains=["sales.contoso.com"])
     sign_in(page, str(live_server), admin.email)
@@ -32,7 +34,10 @@ def test_edit_turn_off_and_delete(page: Page, live_server: Any, admin: User, con
     snapshot(page, "edit-routing")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_text("Connector updated successfully")).to_be_visible()
-    assert OutboundConnector.objects.get(name="Edit me").smart_hosts == ["mail.contoso.onmicrosoft.com", "mail2.contoso.com"]
+    assert OutboundConnector.objects.get(name="Edit me").smart_hosts == [
+        "mail.contoso.onmicrosoft.com",
+        "mail2.contoso.com",
+    ]
 
     page.get_by_role("link", name="Edit me").click()
     page.locator("#flyout").get_by_role("button", name="Turn off").click()

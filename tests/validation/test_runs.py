@@ -211,3 +211,18 @@ def test_a_black_holed_broker_answers_unavailable_within_seconds(
         silent.close()
     assert response.status_code == 503
     assert "The validation service is unavailable" in response.content.decode()
+
+
+def test_reading_a_run_marks_only_that_run_interrupted(
+    admin_client_: Client, connector: OutboundConnector
+) -> None:
+    past = timezone.now() - timedelta(seconds=1)
+    shown = _queued(connector, status=RunStatus.RUNNING, deadline_at=past)
+    other = _queued(connector, status=RunStatus.RUNNING, deadline_at=past)
+    response = admin_client_.get(
+        reverse("validation:progress", args=[shown.pk]), headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 286
+    assert "Validation interrupted" in response.content.decode()
+    other.refresh_from_db()
+    assert other.status == RunStatus.RUNNING  # left for the workers' sweep

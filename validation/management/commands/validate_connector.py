@@ -70,7 +70,7 @@ class Command(BaseCommand):
             for task in tasks:
                 self.stdout.write(self._line(task))
                 shown = task.seq
-            services.sweep_interrupted()
+            services.sweep_interrupted(run_id=run.pk)
             run.refresh_from_db()
             if (
                 run.is_finished
