@@ -235,7 +235,7 @@ def validation_stop(run: ValidationRun) -> ValidationRun:
     return run
 
 
-def sweep_interrupted(now: Any = None, *, run_id: object = None) -> int:
+def sweep_interrupted(now: Any = None, *, run_id: str | uuid.UUID | None = None) -> int:
     """Runs whose worker died: still running past their deadline. Workers sweep them all before
     each run; a page or the command checks just the run it shows (`run_id`)."""
     now = now or timezone.now()
