@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +36,9 @@ class ListValue:
 
     items: tuple[str, ...]
     typed: str = ""
+
+    def __iter__(self) -> Iterator[str]:  # templates list the rows whether bound or not
+        return iter(self.items)
 
 
 class ValueListWidget(forms.Widget):

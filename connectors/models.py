@@ -234,6 +234,12 @@ class ConnectorDraft(models.Model):
     proceed_without_validation = models.BooleanField(default=False)  # "Are you sure" → Yes, proceed
     created_connector_id = models.UUIDField(null=True, blank=True)
     created_direction = models.CharField(max_length=8, blank=True)
+    # A Classic EAC edit (the pencil) walks the same pages over a saved connector's answers; Save
+    # then updates that connector, if nobody saved it since `editing_version`.
+    editing_connector_id = models.UUIDField(null=True, blank=True)
+    editing_direction = models.CharField(max_length=8, blank=True)
+    editing_version = models.PositiveIntegerField(null=True, blank=True)
+    editing_opened = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     changed_at = models.DateTimeField(auto_now=True)
 

@@ -223,3 +223,55 @@ def connectors_delete(*, connectors: list[AnyConnector], actor: User | None) -> 
     """Several connectors chosen in the list: all of them, or none."""
     for connector in connectors:
         connector_delete(connector=connector, actor=actor)
+
+
+@transaction.atomic
+def connector_edit_draft(*, connector: AnyConnector, actor: User | None) -> ConnectorDraft:
+    """A draft holding a saved connector's answers, for the Classic EAC's pencil."""
+    from connectors import wizard
+
+    answers = wizard.answers_of(connector)
+    return ConnectorDraft.objects.create(
+        tenant=connector.tenant,
+        created_by=actor,
+        data=answers,
+        completed=[*answers, "confirm"],
+        editing_connector_id=connector.pk,
+        editing_direction=connector.direction,
+        editing_version=connector.version,
+        editing_opened=connector_settings(connector),
+    )
+
+
+def connector_save_draft(*, draft: ConnectorDraft, actor: User | None) -> AnyConnector:
+    """Creates the draft's connector, or, for an edit, updates the connector it came from."""
+    if draft.editing_connector_id is None:
+        return connector_create_from_draft(draft=draft, actor=actor)  # type: ignore[return-value]
+    from connectors import wizard
+
+    model = OutboundConnector if draft.editing_direction == "outbound" else InboundConnector
+    connector = model.objects.get(pk=draft.editing_connector_id, tenant=draft.tenant)
+    # Only what the answers change: a property the pages can't express (set with PowerShell)
+    # stays as it is, as with the New EAC's edit pages.
+    _, before = wizard.connector_fields(wizard.answers_of(connector))
+    _, after = wizard.connector_fields(wizard.revalidate(draft))
+    fields = {name: value for name, value in after.items() if before.get(name) != value}
+    run = draft.validation_run
+    if isinstance(connector, OutboundConnector) and run is not None and run.finished_at is not None:
+        fields["validation_recipients"] = run.recipients
+        fields["is_validated"] = run.status == "succeeded"
+        fields["last_validation_timestamp"] = run.finished_at
+    changed = {name: value for name, value in fields.items() if getattr(connector, name) != value}
+    updated = connector_update(
+        connector=connector,
+        actor=actor,
+        fields=changed,
+        expected_version=draft.editing_version or 0,
+        opened=draft.editing_opened,
+    )
+    if run is not None:
+        from validation.models import ValidationRun
+
+        ValidationRun.objects.filter(pk=run.pk).update(connector=updated)
+    draft.delete()  # an edit's draft has done its job
+    return updated

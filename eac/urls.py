@@ -12,6 +12,7 @@ urlpatterns = [
     path("tenant/switch/", views.switch_tenant, name="switch_tenant"),
     path("mail-flow/connectors/", include("connectors.urls")),
     path("mail-flow/", include("validation.urls")),
+    path("classic/mail-flow/connectors/new/", include("connectors.classic_wizard_urls")),
     path("mail-flow/accepted-domains/", views.accepted_domains, name="accepted_domains"),
     path("mail-flow/accepted-domains/add/", views.accepted_domain_add, name="accepted_domain_add"),
     path(
@@ -24,6 +25,7 @@ urlpatterns = [
         views.accepted_domain_remove,
         name="accepted_domain_remove",
     ),
+    path("classic/", include("connectors.classic_urls")),
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]

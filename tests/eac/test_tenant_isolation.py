@@ -39,6 +39,14 @@ OBJECT_URLS = {
         reverse("connectors:delete", args=["inbound", _fabrikam_inbound(f).pk]),
     ],
     "connectors:wizard": lambda f: [reverse("connectors:wizard", args=[_fabrikam_draft(f).pk])],
+    "classic_wizard:page": lambda f: [
+        reverse("classic_wizard:page", args=[_fabrikam_draft(f).pk, key])
+        for key in ("select", "name", "confirm", "validate")
+    ],
+    "classic_wizard:edit": lambda f: [
+        reverse("classic_wizard:edit", args=["outbound", _fabrikam_outbound(f).pk]),
+        reverse("classic_wizard:edit", args=["inbound", InboundConnector.objects.get(tenant=f).pk]),
+    ],
     "connectors:wizard_created": lambda f: [
         reverse("connectors:wizard_created", args=[_fabrikam_draft(f).pk])
     ],
@@ -47,6 +55,20 @@ OBJECT_URLS = {
         for key in ("scenario", "name", "review")
     ],
     "accepted_domain": lambda f: [reverse("accepted_domain", args=[_fabrikam_domain(f).pk])],
+    "classic:connector": lambda f: [
+        reverse("classic:connector", args=["outbound", _fabrikam_outbound(f).pk]),
+        reverse("classic:connector", args=["inbound", _fabrikam_inbound(f).pk]),
+    ],
+    "classic:connector_status": lambda f: [
+        reverse("classic:connector_status", args=["outbound", _fabrikam_outbound(f).pk]),
+        reverse("classic:connector_status", args=["inbound", _fabrikam_inbound(f).pk]),
+    ],
+    "classic:accepted_domain": lambda f: [
+        reverse("classic:accepted_domain", args=[_fabrikam_domain(f).pk])
+    ],
+    "classic:accepted_domain_edit": lambda f: [
+        reverse("classic:accepted_domain_edit", args=[_fabrikam_domain(f).pk])
+    ],
     "accepted_domain_remove": lambda f: [
         reverse("accepted_domain_remove", args=[_fabrikam_domain(f).pk])
     ],

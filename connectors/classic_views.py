@@ -1,0 +1,183 @@
+"""The Classic EAC view of the tenant (SPEC §4, eac-facts §2.1): mail flow > connectors, the list
+with its details pane on the right, and mail flow > accepted domains. The same selectors and
+services as the New EAC; only the look and the words differ."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from connectors import services
+from connectors.models import InboundConnector, OutboundConnector
+from connectors.selectors import SORT_KEYS, SortKey, connector_rows
+from connectors.services import AnyConnector
+from eac import services as eac_services
+from eac import views as eac_views
+from eac.forms import DOMAIN_TYPE_HELP, DomainTypeForm
+from eac.models import AcceptedDomain, DomainType
+from eac.roles import Capability
+from eac.tenancy import TenantRequest, capability_required, get_for_tenant, tenant_required
+
+COLUMN_LABELS = {"status": "Status", "name": "Name", "from": "From", "to": "To"}
+DOMAIN_TYPE_LABELS = {
+    DomainType.AUTHORITATIVE: "Authoritative",
+    DomainType.INTERNAL_RELAY: "Internal Relay",
+}
+
+
+def _connector(request: TenantRequest, direction: str, pk: uuid.UUID) -> AnyConnector:
+    if direction == "outbound":
+        return get_for_tenant(OutboundConnector.objects.all(), request.tenant, pk=pk)
+    return get_for_tenant(InboundConnector.objects.all(), request.tenant, pk=pk)
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _columns(sort: SortKey, descending: bool) -> list[dict[str, str]]:
+    """Header links: the sorted column flips its direction, any other sorts ascending."""
+    columns = []
+    for key, label in COLUMN_LABELS.items():
+        active = key == sort
+        query = {"sort": key} | ({"desc": "1"} if active and not descending else {})
+        columns.append(
+            {
+                "label": label,
+                "query": urlencode(query),
+                "aria_sort": ("descending" if descending else "ascending") if active else "",
+                "arrow": ("▼" if descending else "▲") if active else "",
+            }
+        )
+    return columns
+
+
+def validation_result(connector: OutboundConnector) -> str:
+    if connector.last_validation_timestamp is None:
+        return "None"
+    return "Successful" if connector.is_validated else "Failed"
+
+
+@tenant_required
+def connector_list(
+    request: TenantRequest, direction: str = "", pk: uuid.UUID | None = None
+) -> HttpResponse:
+    """The list; with a connector in the URL, that row is selected and its details shown."""
+    selected = request.GET.get("selected", "")  # "<direction>:<id>", as the Classic wizard links
+    chosen_direction, _, chosen_pk = selected.partition(":")
+    if pk is None and chosen_direction in ("outbound", "inbound") and _is_uuid(chosen_pk):
+        return redirect("classic:connector", chosen_direction, chosen_pk)
+    sort_param = request.GET.get("sort", "status")
+    sort: SortKey = sort_param if sort_param in SORT_KEYS else "status"  # type: ignore[assignment]
+    descending = request.GET.get("desc") == "1"
+    # Selecting a row keeps the order the list was shown in.
+    query = ({"sort": sort} if request.GET.get("sort") == sort else {}) | (
+        {"desc": "1"} if descending else {}
+    )
+    context: dict[str, Any] = {
+        "rows": connector_rows(tenant=request.tenant, sort=sort, descending=descending),
+        "columns": _columns(sort, descending),
+        "list_url": reverse("classic:connectors"),
+        "query": urlencode(query),
+    }
+    if pk is not None:
+        connector = _connector(request, direction, pk)
+        context |= {"connector": connector, "selected_id": str(connector.pk)}
+        if isinstance(connector, OutboundConnector):
+            context["validation_result"] = validation_result(connector)
+    return render(request, "classic/connectors.html", context)
+
+
+@require_POST
+@capability_required(Capability.MANAGE_CONNECTORS)
+def connector_set_status(request: TenantRequest, direction: str, pk: uuid.UUID) -> HttpResponse:
+    """The pane's Turn it on / Turn it off; back to the same connector in the Classic list."""
+    connector = _connector(request, direction, pk)
+    wanted = request.POST.get("status")
+    if wanted not in ("on", "off"):
+        return HttpResponseBadRequest("Turn the connector on or off.")
+    services.connector_set_enabled(connector=connector, actor=request.user, enabled=wanted == "on")
+    messages.success(request, f"{connector.name} was turned {wanted}.")
+    return redirect("classic:connector", connector.direction, connector.pk)
+
+
+@require_POST
+@tenant_required
+def switch_tenant(request: TenantRequest) -> HttpResponse:
+    """The header's organization picker, landing on the Classic connectors list."""
+    eac_views.switch_tenant(request)
+    return redirect("classic:connectors")
+
+
+# --- mail flow > accepted domains ----------------------------------------------------------
+
+
+def _domain(request: TenantRequest, pk: int) -> AcceptedDomain:
+    return get_for_tenant(AcceptedDomain.objects.select_related("tenant"), request.tenant, pk=pk)
+
+
+@tenant_required
+def accepted_domains(request: TenantRequest, pk: int | None = None) -> HttpResponse:
+    domains = AcceptedDomain.objects.filter(tenant=request.tenant).select_related("tenant")
+    context = {
+        "rows": [(d, DOMAIN_TYPE_LABELS[DomainType(d.domain_type)]) for d in domains],
+        "selected": _domain(request, pk) if pk is not None else None,
+    }
+    return render(request, "classic/accepted_domains.html", context)
+
+
+@tenant_required
+def accepted_domain_edit(request: TenantRequest, pk: int) -> HttpResponse:
+    """The pencil's window: domain type and subdomains, read-only for roles that can't change them."""
+    domain = _domain(request, pk)
+    if request.method != "POST":
+        initial = {"domain_type": domain.domain_type, "match_subdomains": domain.match_subdomains}
+        return _domain_edit_page(request, domain, DomainTypeForm(initial=initial))
+    if not request.membership.can(Capability.CHANGE_ACCEPTED_DOMAINS):
+        return HttpResponseForbidden("Your role doesn't allow this change.")
+    form = DomainTypeForm(request.POST)
+    if form.is_valid():
+        try:
+            eac_services.accepted_domain_update(
+                domain=domain,
+                actor=request.user,
+                domain_type=form.cleaned_data["domain_type"],
+                match_subdomains=form.cleaned_data["match_subdomains"],
+            )
+        except ValidationError as exc:
+            errors = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
+            for field, messages_ in errors.items():
+                form.add_error(field if field in form.fields else None, messages_)
+        else:
+            messages.success(request, "The accepted domain is updated successfully")
+            return redirect("classic:accepted_domain", domain.pk)
+    return _domain_edit_page(request, domain, form, status=422)
+
+
+def _domain_edit_page(
+    request: TenantRequest, domain: AcceptedDomain, form: DomainTypeForm, *, status: int = 200
+) -> HttpResponse:
+    chosen = form["domain_type"].value()
+    types = [
+        {
+            "value": value,
+            "label": label,
+            "help": DOMAIN_TYPE_HELP[value],
+            "checked": value == chosen,
+        }
+        for value, label in DOMAIN_TYPE_LABELS.items()
+    ]
+    context = {"domain": domain, "form": form, "types": types}
+    return render(request, "classic/accepted_domain_edit.html", context, status=status)
