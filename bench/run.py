@@ -68,6 +68,7 @@ def populate(size: int) -> Client:
 
 def measure(client: Client, url: str, **params: str) -> tuple[float, float, int]:
     timings = []
+    client.get(url, params)  # warm-up: templates compiled, caches filled
     for _ in range(REPEATS):
         with CaptureQueriesContext(connection) as queries:
             started = time.perf_counter()
