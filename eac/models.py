@@ -46,11 +46,22 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.email
 
 
+class SelectionOrder(models.TextChoices):
+    """How Office 365 picks an outbound connector (SPEC §5): the seed example's "most specific
+    wins", or the order as the article literally lists it, for comparison."""
+
+    MOST_SPECIFIC = "most_specific", "Most specific match first (as the article's example)"
+    DOCUMENTED = "documented", "Exact match, then all accepted domains, then wildcards (as listed)"
+
+
 class Tenant(models.Model):
     """An organization, known by its initial `<name>.onmicrosoft.com` domain."""
 
     name = models.CharField(max_length=128, unique=True)
     initial_domain = models.CharField(max_length=253, unique=True)
+    connector_selection_order = models.CharField(
+        max_length=16, choices=SelectionOrder.choices, default=SelectionOrder.MOST_SPECIFIC
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -175,3 +186,26 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.token} at {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class MailboxLocation(models.TextChoices):
+    OFFICE_365 = "office365", "Office 365"
+    YOUR_ORG = "your_org", "Your organization's email server"
+    INTERNET = "internet", "Internet (not in this organization)"
+
+
+class Mailbox(models.Model):
+    """Someone mail flows to or from, and where their mailbox lives (SPEC §5: John on your
+    server, Bob in Office 365, Sun on the internet)."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="mailboxes")
+    display_name = models.CharField(max_length=128)
+    address = models.EmailField()
+    location = models.CharField(max_length=16, choices=MailboxLocation.choices)
+
+    class Meta:
+        ordering = ["display_name"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "address"], name="mailbox_unique_per_tenant")]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} <{self.address}>"
