@@ -38,6 +38,7 @@ bench: $(STAMP)
 	EAC_BENCH_RTT_MS=50 $(PY) bench/validation.py
 	$(PY) bench/wizard.py
 	-pg_isready -q -h 127.0.0.1 && $(PY) bench/wizard.py --postgres postgres://postgres@127.0.0.1:5432/eac_bench_wizard
+	$(PY) bench/routing.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -205,7 +205,9 @@ class Mailbox(models.Model):
 
     class Meta:
         ordering = ["display_name"]
-        constraints = [models.UniqueConstraint(fields=["tenant", "address"], name="mailbox_unique_per_tenant")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "address"], name="mailbox_unique_per_tenant")
+        ]
 
     def __str__(self) -> str:
         return f"{self.display_name} <{self.address}>"

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
+from connectors import explorer_views
 from eac import health, views
 
 urlpatterns = [
@@ -14,6 +15,7 @@ urlpatterns = [
     path("mail-flow/", include("validation.urls")),
     path("classic/mail-flow/connectors/new/", include("connectors.classic_wizard_urls")),
     path("mail-flow/accepted-domains/", views.accepted_domains, name="accepted_domains"),
+    path("mail-flow/explorer/", explorer_views.mail_flow_explorer, name="explorer"),
     path("mail-flow/accepted-domains/add/", views.accepted_domain_add, name="accepted_domain_add"),
     path(
         "mail-flow/accepted-domains/<int:pk>/",

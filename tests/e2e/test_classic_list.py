@@ -28,7 +28,7 @@ def test_an_admin_uses_the_classic_connectors_list_and_switches_views(
     expect(page).to_have_url(re.compile(r"/classic/mail-flow/connectors/$"))
     expect(page.get_by_role("link", name="mail flow")).to_be_visible()
     rows = page.locator("table.classic-list tbody tr")
-    expect(rows).to_have_count(3)
+    expect(rows).to_have_count(4)
     expect(rows.nth(1)).to_contain_text(
         re.compile(r"On\s*Connector 2\s*Office 365\s*Your organization's email server")
     )

@@ -37,9 +37,12 @@ def test_the_contoso_admin_sees_the_seed_connectors_and_their_details(
     sign_in(page, base, "admin@contoso.com")
 
     expect(page.get_by_role("heading", name="Connectors")).to_be_visible()
-    expect(page.get_by_text("3 items")).to_be_visible()
+    expect(page.get_by_text("4 items")).to_be_visible()
     rows = page.locator("table.list tbody tr")
-    expect(rows).to_have_count(3)
+    expect(rows).to_have_count(4)
+    expect(rows.nth(3)).to_contain_text(
+        re.compile(r"On\s*From Contoso.s email server\s*Your org\s*O365")
+    )
     for i, name in enumerate(["Connector 1", "Connector 2", "Connector 3"]):
         expect(rows.nth(i)).to_contain_text(re.compile(rf"On\s*{name}\s*O365\s*Your org"))
     assert serious_accessibility_violations(page) == []

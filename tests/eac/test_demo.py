@@ -65,7 +65,7 @@ def test_both_demo_admins_sign_in_and_see_only_their_tenant(demo: None) -> None:
         follow=True,
     ).content.decode()
     assert all(name in page for name in ("Connector 1", "Connector 2", "Connector 3"))
-    assert page.count(">O365<") == 3 and page.count(">Your org<") == 3
+    assert page.count(">O365<") == 4 and page.count(">Your org<") == 4  # 3 outbound + 1 inbound
 
     lab = Client()
     lab_page = lab.post(
@@ -75,3 +75,10 @@ def test_both_demo_admins_sign_in_and_see_only_their_tenant(demo: None) -> None:
     ).content.decode()
     assert "Connector 1" not in lab_page
     assert "Fabrikam Lab" in lab_page
+
+
+def test_the_demo_has_john_bob_and_sun(demo: None) -> None:
+    from eac.models import Mailbox
+
+    places = dict(Mailbox.objects.values_list("display_name", "location"))
+    assert places == {"John": "your_org", "Bob": "office365", "Sun": "internet"}

@@ -15,7 +15,7 @@ from connectors.models import InboundConnector, OutboundConnector
 from connectors.scenarios import ConnectorType
 from connectors.services import inbound_connector_create, outbound_connector_create
 from eac import services
-from eac.models import AcceptedDomain, Tenant, User
+from eac.models import AcceptedDomain, Mailbox, MailboxLocation, Tenant, User
 from eac.roles import Role
 
 CONTOSO_DOMAINS = ["contoso.com", "sales.contoso.com", "fabrikam.com"]
@@ -81,6 +81,39 @@ def ensure_contoso_connectors(tenant: Tenant) -> None:
         )
 
 
+# The seed article's people (SPEC §5): John on your server, Bob in Office 365, Sun on the internet.
+CONTOSO_MAILBOXES = [
+    ("John", "john@contoso.com", MailboxLocation.YOUR_ORG),
+    ("Bob", "bob@contoso.com", MailboxLocation.OFFICE_365),
+    ("Sun", "sun@wingtiptoys.com", MailboxLocation.INTERNET),
+]
+
+
+def ensure_contoso_inbound(tenant: Tenant) -> None:
+    """Mail from John's server into Office 365 (hybrid needs connectors both ways)."""
+    if InboundConnector.objects.filter(tenant=tenant, name="From Contoso's email server").exists():
+        return
+    inbound_connector_create(
+        tenant=tenant,
+        actor=None,
+        name="From Contoso's email server",
+        connector_type=ConnectorType.ON_PREMISES,
+        sender_domains=["*"],
+        require_tls=True,
+        tls_sender_certificate_name="mail.contoso.com",
+        cloud_services_mail_enabled=True,
+    )
+
+
+def ensure_mailboxes(tenant: Tenant) -> None:
+    for display_name, address, location in CONTOSO_MAILBOXES:
+        Mailbox.objects.get_or_create(
+            tenant=tenant,
+            address=address,
+            defaults={"display_name": display_name, "location": location},
+        )
+
+
 def ensure_fabrikam_lab_connectors(tenant: Tenant) -> None:
     if InboundConnector.objects.filter(tenant=tenant, name="From Tailspin Toys").exists():
         return
@@ -114,6 +147,8 @@ class Command(BaseCommand):
             contoso = ensure_tenant("Contoso", "contoso")
             ensure_domains(contoso, CONTOSO_DOMAINS, default="contoso.com")
             ensure_contoso_connectors(contoso)
+            ensure_contoso_inbound(contoso)
+            ensure_mailboxes(contoso)
             lab = ensure_tenant("Fabrikam Lab", "fabrikamlab")
             ensure_fabrikam_lab_connectors(lab)
             usable = [

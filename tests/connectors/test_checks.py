@@ -1,0 +1,79 @@
+"""The Configuration check: what the tenant needs but lacks, and risky settings."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+
+from connectors.checks import configuration_findings
+from connectors.models import InboundConnector, OutboundConnector
+from eac.models import AcceptedDomain, Tenant
+from tests.conftest import make_inbound, make_outbound
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo(monkeypatch: pytest.MonkeyPatch) -> Tenant:
+    monkeypatch.setenv("EAC_DEMO_PASSWORD", "checks-demo-password")
+    call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115, PTH123
+    return Tenant.objects.get(name="Contoso")
+
+
+def texts(tenant: Tenant) -> list[str]:
+    return [f"{f.level}: {f.text}" for f in configuration_findings(tenant)]
+
+
+def test_the_demo_tenant_needs_nothing_more(demo: Tenant) -> None:
+    assert texts(demo) == []
+
+
+def test_johns_mailbox_without_an_outbound_connector_is_an_error(demo: Tenant) -> None:
+    OutboundConnector.objects.filter(tenant=demo).update(enabled=False)
+    found = texts(demo)
+    assert any(
+        t.startswith("error: John's mailbox (john@contoso.com) is on your email server")
+        for t in found
+    )
+
+
+def test_an_internal_relay_domain_without_a_connector_is_an_error(demo: Tenant) -> None:
+    OutboundConnector.objects.filter(tenant=demo).update(enabled=False)
+    AcceptedDomain.objects.filter(tenant=demo, name="fabrikam.com").update(
+        domain_type="InternalRelay"
+    )
+    assert any("fabrikam.com is an Internal relay domain" in t for t in texts(demo))
+
+
+def test_on_premises_mailboxes_without_an_inbound_connector_is_an_error(demo: Tenant) -> None:
+    InboundConnector.objects.filter(tenant=demo).delete()
+    assert any(
+        "no enabled connector from your organization's email server to Office 365" in t
+        for t in texts(demo)
+    )
+
+
+def test_a_star_recipient_domain_is_flagged(demo: Tenant) -> None:
+    make_outbound(demo, "Everything", recipient_domains=["*"])
+    assert any(
+        t.startswith("warning: Everything uses * as a recipient domain") for t in texts(demo)
+    )
+
+
+def test_overlapping_partner_connectors_are_flagged(demo: Tenant) -> None:
+    make_inbound(demo, "Bank A", sender_domains=["contosobank.com"])
+    make_inbound(demo, "Bank B", sender_domains=["contosobank.com"])
+    assert any(
+        "Bank A and Bank B both identify senders from contosobank.com" in t for t in texts(demo)
+    )
+
+
+def test_a_connector_that_always_loses_is_flagged(demo: Tenant) -> None:
+    make_outbound(
+        demo, "Zed for contoso.com", recipient_domains=["contoso.com"]
+    )  # ties go to the name sorting first
+    assert any(
+        t
+        == "warning: Zed for contoso.com is never chosen: for every domain it covers, Connector 2 wins."
+        for t in texts(demo)
+    )
