@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path, register_converter
 
-from connectors import edit_views, views, wizard_views
+from connectors import edit_views, powershell_views, views, wizard_views
 
 
 class DirectionConverter:
@@ -34,6 +34,9 @@ urlpatterns = [
     ),
     path("<direction:direction>/<uuid:pk>/delete/", edit_views.connector_delete, name="delete"),
     path("delete/", edit_views.connectors_delete_selected, name="delete_selected"),
+    path("export.ps1", powershell_views.export_script, name="export"),
+    path("export.json", powershell_views.export_json, name="export_json"),
+    path("import/", powershell_views.connector_import, name="import"),
     path("new/", wizard_views.wizard_start, name="wizard_start"),
     path("new/<uuid:draft_id>/", wizard_views.wizard_resume, name="wizard"),
     path("new/<uuid:draft_id>/created/", wizard_views.wizard_created, name="wizard_created"),

@@ -10,7 +10,9 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.vary import vary_on_headers
 
+from connectors.checks import configuration_findings
 from connectors.models import InboundConnector, OutboundConnector
+from connectors.powershell_views import powershell_context
 from connectors.selectors import SORT_KEYS, SortKey, connector_rows
 from connectors.summaries import connector_sections, validation_result
 from eac.tenancy import TenantRequest, get_for_tenant, tenant_required
@@ -76,7 +78,8 @@ def connector_list(request: TenantRequest) -> HttpResponse:
     if htmx and not htmx.history_restore_request and htmx.target == "connector-table":
         # The table, plus the item count and sort state swapped in out of band.
         return render(request, "connectors/list.html#table", context | {"oob": True})
-    return render(request, "connectors/list.html", context)
+    findings = configuration_findings(request.tenant)  # full page only, not on every search
+    return render(request, "connectors/list.html", context | {"findings": findings})
 
 
 @vary_on_headers("HX-Request")
@@ -91,6 +94,7 @@ def connector_details(request: TenantRequest, direction: str, pk: str) -> HttpRe
         "connector": connector,
         "sections": connector_sections(connector),
     }
+    context |= powershell_context(connector)
     if isinstance(connector, OutboundConnector):
         context |= {
             "validation_result": validation_result(connector),

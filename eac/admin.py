@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from eac.models import AcceptedDomain, AuditEvent, Membership, Tenant, User
+from eac.models import AcceptedDomain, AuditEvent, Mailbox, Membership, Tenant, User
 
 
 class MembershipInline(admin.TabularInline[Membership, User]):
@@ -68,3 +68,10 @@ class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
 
     def has_delete_permission(self, request: object, obj: object = None) -> bool:
         return False
+
+
+@admin.register(Mailbox)
+class MailboxAdmin(admin.ModelAdmin[Mailbox]):
+    list_display = ["display_name", "address", "location", "tenant"]
+    list_filter = ["tenant", "location"]
+    search_fields = ["display_name", "address"]

@@ -77,3 +77,16 @@ def test_a_connector_that_always_loses_is_flagged(demo: Tenant) -> None:
         == "warning: Zed for contoso.com is never chosen: for every domain it covers, Connector 2 wins."
         for t in texts(demo)
     )
+
+
+def test_the_connectors_page_shows_the_findings(demo: Tenant) -> None:
+    from django.urls import reverse
+
+    from eac.models import User
+    from tests.conftest import client_for
+
+    client = client_for(User.objects.get(email="admin@contoso.com"))
+    assert "Configuration check" not in client.get(reverse("connectors:list")).content.decode()
+    make_outbound(demo, "Everything", recipient_domains=["*"])
+    html = client.get(reverse("connectors:list")).content.decode()
+    assert "Configuration check" in html and "Everything uses * as a recipient domain" in html

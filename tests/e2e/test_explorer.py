@@ -22,7 +22,9 @@ def test_bob_to_john_shows_connector_2_on_the_diagram(
     page.get_by_label("Email address").fill("admin@contoso.com")
     page.get_by_label("Password").fill("explorer-browser-password")
     page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("link", name="Mail flow explorer").click()
+    page.get_by_role("navigation", name="Exchange admin center").get_by_role(
+        "link", name="Mail flow explorer"
+    ).click()
     page.get_by_label("From").fill("bob@contoso.com")
     page.get_by_label("To").fill("john@contoso.com")
     page.get_by_role("button", name="Show the path").click()
