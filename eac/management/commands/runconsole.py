@@ -19,6 +19,10 @@ class Command(BaseCommand):
         parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
 
     def handle(self, *args: Any, host: str, port: str, **options: Any) -> None:
+        # Ctrl-C or a TERM from a supervisor both stop the pair, even when started from a shell
+        # that made this process ignore SIGINT (background jobs of a non-interactive shell).
+        signal.signal(signal.SIGINT, _stop)
+        signal.signal(signal.SIGTERM, _stop)
         worker = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
             [
                 sys.executable,
@@ -50,3 +54,7 @@ class Command(BaseCommand):
                     process.wait(timeout=20)
                 except subprocess.TimeoutExpired:
                     process.kill()
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
