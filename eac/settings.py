@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "eac",
     "connectors",
     "validation",
+    "lab",
 ]
 
 MIDDLEWARE = [

@@ -28,6 +28,7 @@ urlpatterns = [
         name="accepted_domain_remove",
     ),
     path("classic/", include("connectors.classic_urls")),
+    path("lab/", include("lab.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]

@@ -28,7 +28,17 @@ def test_runconsole_serves_and_stops_the_web_server_and_the_worker(
     }
     environ |= {"EAC_VAR_DIR": str(tmp_path), "DEBUG": "1"}
     console = subprocess.Popen(
-        [sys.executable, "manage.py", "runconsole", "--port", str(port)],
+        [
+            sys.executable,
+            "manage.py",
+            "runconsole",
+            "--port",
+            str(port),
+            "--lab-dns-port",
+            str(closed_port()),
+            "--lab-smtp-port",
+            str(closed_port()),
+        ],
         cwd=ROOT,
         env=environ,
         stdout=subprocess.DEVNULL,

@@ -8,6 +8,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from connectors.models import ConnectorDraft, InboundConnector, OutboundConnector
 from eac.models import AcceptedDomain, AuditEvent, Tenant
+from lab.models import LabMessage
 from validation.models import ValidationRun
 
 pytestmark = pytest.mark.django_db
@@ -39,6 +40,7 @@ OBJECT_URLS = {
         reverse("connectors:delete", args=["inbound", _fabrikam_inbound(f).pk]),
     ],
     "connectors:wizard": lambda f: [reverse("connectors:wizard", args=[_fabrikam_draft(f).pk])],
+    "lab:message": lambda f: [reverse("lab:message", args=[_fabrikam_lab_message(f).pk])],
     "classic_wizard:page": lambda f: [
         reverse("classic_wizard:page", args=[_fabrikam_draft(f).pk, key])
         for key in ("select", "name", "confirm", "validate")
@@ -227,3 +229,16 @@ def test_a_forged_session_tenant_is_ignored(
     response = admin_client_.get(reverse("connectors:list"))
     assert response.context["tenant"] == contoso
     assert "Fabrikam" not in response.content.decode()
+
+
+def _fabrikam_lab_message(fabrikam: Tenant) -> LabMessage:
+    message = LabMessage.objects.filter(tenant=fabrikam).first()
+    return message or LabMessage.objects.create(
+        tenant=fabrikam,
+        mail_from="partner@tailspintoys.com",
+        rcpt_tos=["ops@fabrikamlab.com"],
+        subject="Fabrikam secret",
+        headers="Subject: Fabrikam secret",
+        size=30,
+        server_address="127.0.0.1",
+    )

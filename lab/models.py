@@ -1,0 +1,51 @@
+"""What the lab mail server received, kept per tenant for the Lab mailbox page."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.utils import timezone
+
+from eac.models import Tenant
+from lab.behaviours import Behaviour
+
+
+class LabMessage(models.Model):
+    """One message as the lab received it, for one tenant: a message whose recipients belong to
+    two tenants is kept twice, each copy with that tenant's recipients only."""
+
+    # None: no tenant's accepted domain matched the recipients.
+    tenant = models.ForeignKey(
+        Tenant, null=True, blank=True, on_delete=models.CASCADE, related_name="lab_messages"
+    )
+    received_at = models.DateTimeField(default=timezone.now)
+    mail_from = models.CharField(max_length=320, blank=True)  # the envelope's; "" is <>
+    rcpt_tos = models.JSONField(default=list)  # the envelope's, this tenant's only
+    subject = models.CharField(max_length=998, blank=True)
+    message_id = models.CharField(max_length=998, blank=True)
+    validation_run = models.CharField(max_length=64, blank=True)  # X-EAC-Validation-Run
+    headers = models.TextField()  # the header block only, as received
+    size = models.PositiveIntegerField()  # bytes after DATA, body included
+    behaviour = models.CharField(
+        max_length=16, choices=[(b.value, b.label) for b in Behaviour], default=Behaviour.GOOD.value
+    )
+    server_address = models.GenericIPAddressField()  # the lab address it arrived on
+    client_address = models.GenericIPAddressField(null=True, blank=True)
+    helo = models.CharField(max_length=255, blank=True)
+    tls_version = models.CharField(max_length=16, blank=True)  # "" when not encrypted
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [models.Index(fields=["tenant", "-received_at"], name="lab_message_mailbox")]
+
+    def __str__(self) -> str:
+        return f"{self.subject or '(no subject)'} from {self.mail_from or '<>'}"
+
+    @property
+    def validation_run_id(self) -> uuid.UUID | None:
+        """The validation run that sent this test message, if the header names one."""
+        try:
+            return uuid.UUID(self.validation_run)
+        except ValueError:
+            return None

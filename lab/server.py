@@ -1,0 +1,122 @@
+"""The lab, whole: its CA, DNS and SMTP servers started together, kept in step with the tenants'
+domains, and the settings that point a worker at it. Plain Python: the Django side passes in
+where the domains come from and where messages go (see `lab.runtime`).
+
+    with Lab(var_dir, domains=lambda: ["contoso.com"], deliver=print, dns_port=0, smtp_port=0):
+        ...  # lab.dns_port, lab.smtp_port, lab.environment()
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from types import TracebackType
+
+from lab.ca import LAB_ZONE, LabFiles, ensure_ca, ensure_lab_ca
+from lab.dns import LabDns, normalize_domains
+from lab.smtp import Delivery, LabSmtp
+
+DEFAULT_DNS_PORT = 5300
+DEFAULT_SMTP_PORT = 2525
+LOOPBACK = "127.0.0.1"
+LAB_NETWORK = "127.0.0.0/8"  # every behaviour's address; what the probe must be allowed to reach
+BUILTIN_DOMAINS = (LAB_ZONE,)  # served whatever the tenants have
+
+
+def lab_environment(var_dir: Path | str, dns_port: int, smtp_port: int) -> dict[str, str]:
+    """The settings that point a worker's probe at the lab. Creates the lab CA if it doesn't
+    exist yet, so the worker can start before the lab (settings refuse a missing CA file)."""
+    return {
+        "EAC_DNS_NAMESERVERS": f"{LOOPBACK}:{dns_port}",
+        "EAC_SMTP_PORT": str(smtp_port),
+        "EAC_TRUSTED_CA_FILE": str(ensure_ca(var_dir)),
+        "EAC_PROBE_ALLOWED_NETWORKS": LAB_NETWORK,
+    }
+
+
+def certificate_names_for(domains: Iterable[str]) -> list[str]:
+    """Each lab domain and every host one label below it: what the lab DNS answers for."""
+    return [name for domain in sorted(domains) for name in (domain, f"*.{domain}")]
+
+
+class Lab:
+    def __init__(
+        self,
+        var_dir: Path | str,
+        *,
+        domains: Callable[[], Iterable[str]],
+        deliver: Callable[[Delivery], None],
+        dns_port: int = DEFAULT_DNS_PORT,
+        smtp_port: int = DEFAULT_SMTP_PORT,
+        refresh_seconds: float = 10.0,
+    ) -> None:
+        self.var_dir = Path(var_dir)
+        self._source = domains
+        self._deliver = deliver
+        self._dns_port = dns_port
+        self._smtp_port = smtp_port
+        self._refresh_seconds = refresh_seconds
+        self._certified: frozenset[str] = frozenset()  # the domains the certificates carry
+        self._dns: LabDns | None = None
+        self._smtp: LabSmtp | None = None
+        self.files: LabFiles | None = None
+
+    @property
+    def dns_port(self) -> int:
+        assert self._dns is not None, "start() first"
+        return self._dns.port
+
+    @property
+    def smtp_port(self) -> int:
+        assert self._smtp is not None, "start() first"
+        return self._smtp.port
+
+    def environment(self) -> dict[str, str]:
+        return lab_environment(self.var_dir, self.dns_port, self.smtp_port)
+
+    def start(self) -> Lab:
+        """Binds both servers, or raises (OSError when a port or address isn't available)."""
+        domains = self._domains()
+        self.files = ensure_lab_ca(self.var_dir, certificate_names_for(domains))
+        self._certified = domains
+        self._smtp = LabSmtp(self.files, self._deliver, port=self._smtp_port).start()
+        try:
+            self._dns = LabDns(
+                self._domains_in_step,
+                host=LOOPBACK,
+                port=self._dns_port,
+                refresh_seconds=self._refresh_seconds,
+            ).start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        for server in (self._dns, self._smtp):
+            if server is not None:
+                server.stop()
+
+    def __enter__(self) -> Lab:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _domains(self) -> frozenset[str]:
+        return normalize_domains([*self._source(), *BUILTIN_DOMAINS])
+
+    def _domains_in_step(self) -> frozenset[str]:
+        """The DNS's periodic read of the domains; a changed set gets new certificates first, so a
+        host the DNS starts answering for is one the good certificate already names."""
+        domains = self._domains()
+        if domains != self._certified and self._smtp is not None:
+            self.files = ensure_lab_ca(self.var_dir, certificate_names_for(domains))
+            self._smtp.use_certificates(self.files)
+            self._certified = domains
+        return domains

@@ -1,0 +1,90 @@
+"""Writes for the lab: keeping what the lab SMTP server received."""
+
+from __future__ import annotations
+
+import contextlib
+import email.message
+import email.parser
+import email.policy
+import re
+from email.errors import HeaderParseError
+from email.header import decode_header, make_header
+
+from django.db import transaction
+
+from lab.models import LabMessage
+from lab.selectors import tenants_for_recipients
+from lab.smtp import Delivery
+from validation.probe import RUN_HEADER
+
+# Each tenant's mailbox keeps its newest messages; the lab is for seeing a test land, not an archive.
+MAX_MESSAGES_PER_TENANT = 500
+MAX_HEADER_CHARS = 64 * 1024
+_BLANK_LINE = re.compile(rb"\r?\n\r?\n")
+
+
+@transaction.atomic
+def lab_message_store(delivery: Delivery) -> list[LabMessage]:
+    """One LabMessage per tenant the recipients belong to (one without a tenant for the rest)."""
+    headers = header_block(delivery.content)
+    # compat32 hands back the raw values, never raising on a malformed one; _header decodes them.
+    parsed = email.parser.Parser(policy=email.policy.compat32).parsestr(headers, headersonly=True)
+    fields = {
+        "received_at": delivery.received_at,
+        "mail_from": delivery.mail_from[:320],
+        "subject": _header(parsed, "Subject", 998),
+        "message_id": _header(parsed, "Message-ID", 998),
+        "validation_run": _header(parsed, RUN_HEADER, 64),
+        "headers": headers,
+        "size": len(delivery.content),
+        "behaviour": delivery.behaviour.value,
+        "server_address": delivery.server_address,
+        "client_address": delivery.client_address or None,
+        "helo": _clean(delivery.helo)[:255],
+        "tls_version": delivery.tls_version[:16],
+    }
+    groups = tenants_for_recipients(delivery.rcpt_tos, delivery.mail_from)
+    messages = [
+        LabMessage.objects.create(tenant_id=tenant_id, rcpt_tos=recipients, **fields)
+        for tenant_id, recipients in groups.items()
+    ]
+    for tenant_id in groups:
+        _prune(tenant_id)
+    return messages
+
+
+def header_block(content: bytes) -> str:
+    """The headers of a message as text: everything before the first blank line."""
+    end = _BLANK_LINE.search(content)
+    raw = content[: end.start()] if end else content
+    return _clean(raw.decode("utf-8", errors="replace"))[:MAX_HEADER_CHARS]
+
+
+def _header(parsed: email.message.Message, name: str, limit: int) -> str:
+    raw = parsed.get(name)
+    if raw is None:
+        return ""
+    value = str(raw)
+    # =?utf-8?b?…?= words as a reader sees them; a malformed one is shown as it came.
+    with contextlib.suppress(HeaderParseError, LookupError, UnicodeError, ValueError):
+        value = str(make_header(decode_header(value)))
+    return _clean(" ".join(value.split()))[:limit]
+
+
+def _clean(text: str) -> str:
+    # PostgreSQL text can't hold NUL; anyone on the host can send the lab anything.
+    return text.replace("\x00", "\ufffd")
+
+
+def _prune(tenant_id: int | None) -> None:
+    messages = LabMessage.objects.all()
+    if tenant_id is None:
+        messages = messages.filter(tenant__isnull=True)
+    else:
+        messages = messages.filter(tenant_id=tenant_id)
+    mailbox = messages.order_by("-id")
+    oldest_kept = list(
+        mailbox.values_list("id", flat=True)[MAX_MESSAGES_PER_TENANT - 1 : MAX_MESSAGES_PER_TENANT]
+    )
+    if oldest_kept:
+        mailbox.filter(id__lt=oldest_kept[0]).delete()

@@ -1,0 +1,168 @@
+"""Real connector validations (validation.probe.run_probe) against the running lab: its DNS, its
+SMTP servers, its CA; what it receives lands in the right tenant's lab mailbox."""
+
+from __future__ import annotations
+
+import smtplib
+import time
+from collections.abc import Callable
+
+import pytest
+
+from eac import services as eac_services
+from eac.models import Tenant
+from lab.models import LabMessage
+from lab.server import Lab
+from tests.lab.conftest import validate
+from validation.probe import (
+    CANNOT_CONNECT,
+    CERTIFICATE_VALIDATION_FAILED,
+    CONNECTION_REFUSED,
+    RUN_HEADER,
+    TEST_SUBJECT,
+    ProbeOutcome,
+    TaskName,
+    TaskResult,
+    TaskStatus,
+    TlsMode,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def task(outcome: ProbeOutcome, name: TaskName) -> TaskResult:
+    return next(t for t in outcome.tasks if t.name == name)
+
+
+def eventually(check: Callable[[], bool], seconds: float = 5.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "never happened"
+        time.sleep(0.05)
+
+
+def test_a_good_smart_host_validates_and_the_test_email_lands_in_the_tenants_mailbox(
+    lab: Lab, contoso: Tenant, fabrikam: Tenant
+) -> None:
+    outcome = validate(lab, "mail.contoso.com", run_id="run-for-contoso")
+
+    assert outcome.succeeded, outcome.transcript
+    certificate = task(outcome, TaskName.TLS).certificate
+    assert certificate is not None and certificate.name_matched is True
+    message = LabMessage.objects.get()
+    assert message.tenant == contoso
+    assert message.rcpt_tos == ["john@contoso.com"]
+    assert message.mail_from == "O365ConnectorValidation@contoso.onmicrosoft.com"
+    assert message.subject == TEST_SUBJECT
+    assert message.validation_run == "run-for-contoso"
+    assert f"{RUN_HEADER}: run-for-contoso" in message.headers
+    assert "This message was sent" not in message.headers  # the header block only
+    assert message.message_id.startswith("<") and message.message_id.endswith(">")
+    assert message.size > len(message.headers)
+    assert (message.behaviour, message.server_address) == ("good", "127.0.0.1")
+    assert message.tls_version.startswith("TLSv1.")
+    assert not LabMessage.objects.filter(tenant=fabrikam).exists()
+
+
+def test_a_wrongname_host_fails_domain_validation_with_4_7_320(lab: Lab) -> None:
+    outcome = validate(lab, "wrongname.contoso.com")
+
+    tls = task(outcome, TaskName.TLS)
+    assert tls.status is TaskStatus.FAILED
+    assert tls.error == CERTIFICATE_VALIDATION_FAILED
+    assert tls.certificate is not None and tls.certificate.sans == ("mail.wrong-name.example",)
+    assert not LabMessage.objects.exists()
+
+
+@pytest.mark.parametrize("host", ["selfsigned.contoso.com", "expired.contoso.com"])
+def test_an_untrusted_certificate_fails_certificate_validation_with_4_7_320(
+    lab: Lab, host: str
+) -> None:
+    outcome = validate(lab, host, tls_mode=TlsMode.CERTIFICATE_VALIDATION)
+
+    tls = task(outcome, TaskName.TLS)
+    assert (tls.status, tls.error) == (TaskStatus.FAILED, CERTIFICATE_VALIDATION_FAILED)
+
+
+def test_a_nostarttls_host_fails_when_tls_is_required_with_4_4_317(lab: Lab) -> None:
+    outcome = validate(lab, "nostarttls.contoso.com", tls_mode=TlsMode.CERTIFICATE_VALIDATION)
+
+    tls = task(outcome, TaskName.TLS)
+    assert tls.status is TaskStatus.FAILED
+    assert tls.error.startswith(CANNOT_CONNECT)
+    assert "STARTTLS" in tls.error
+
+
+def test_a_nostarttls_host_takes_the_test_email_unencrypted_when_tls_is_not_required(
+    lab: Lab, contoso: Tenant
+) -> None:
+    outcome = validate(lab, "nostarttls.contoso.com", tls_mode=TlsMode.OPPORTUNISTIC)
+
+    assert outcome.succeeded, outcome.transcript
+    message = LabMessage.objects.get(tenant=contoso)
+    assert (message.behaviour, message.server_address, message.tls_version) == (
+        "nostarttls",
+        "127.0.0.2",
+        "",
+    )
+
+
+def test_a_refused_host_fails_to_connect_with_4_4_316(lab: Lab) -> None:
+    outcome = validate(lab, "refused.contoso.com")
+
+    connect = task(outcome, TaskName.CONNECT)
+    assert (connect.status, connect.error) == (TaskStatus.FAILED, CONNECTION_REFUSED)
+
+
+def test_a_rejectrcpt_host_passes_every_check_but_the_test_email_which_gets_550(
+    lab: Lab,
+) -> None:
+    outcome = validate(lab, "rejectrcpt.contoso.com")
+
+    assert task(outcome, TaskName.TLS).status is TaskStatus.SUCCEEDED
+    send = task(outcome, TaskName.SEND)
+    assert send.status is TaskStatus.FAILED
+    assert send.error.startswith("550 5.1.1")
+    assert not LabMessage.objects.exists()
+
+
+def test_validating_through_the_mx_record_reaches_the_lab_too(lab: Lab, contoso: Tenant) -> None:
+    outcome = validate(lab, "", smart_hosts=(), mx_domains=("contoso.com",))
+
+    assert outcome.succeeded, outcome.transcript
+    assert task(outcome, TaskName.RESOLVE).detail == "MX records: 10 mail.contoso.com"
+    assert LabMessage.objects.filter(tenant=contoso).count() == 1
+
+
+def test_a_domain_added_while_the_lab_runs_resolves_and_validates_without_a_restart(
+    lab: Lab, contoso: Tenant
+) -> None:
+    eac_services.accepted_domain_add(tenant=contoso, actor=None, name="northwind.example")
+
+    # The lab reads the domains every 0.2 s; the certificate names the new domain before the DNS
+    # answers for it.
+    def validates() -> bool:
+        return validate(
+            lab, "mail.northwind.example", recipients=("sun@northwind.example",)
+        ).succeeded
+
+    eventually(validates)
+    assert LabMessage.objects.get().tenant == contoso
+
+
+def test_one_message_for_two_tenants_is_kept_once_for_each_with_its_own_recipients(
+    lab: Lab, contoso: Tenant, fabrikam: Tenant
+) -> None:
+    with smtplib.SMTP("127.0.0.1", lab.smtp_port, timeout=5) as client:
+        client.sendmail(
+            "partner@tailspintoys.com",
+            ["john@contoso.com", "ops@fabrikamlab.com", "nobody@elsewhere.example"],
+            b"Subject: For both\r\nFrom: partner@tailspintoys.com\r\n\r\nHello\r\n",
+        )
+
+    by_tenant = {m.tenant: m.rcpt_tos for m in LabMessage.objects.all()}
+    assert by_tenant == {
+        contoso: ["john@contoso.com"],
+        fabrikam: ["ops@fabrikamlab.com"],
+        None: ["nobody@elsewhere.example"],
+    }
