@@ -231,6 +231,8 @@ EAC_SMTP_PORT = env_int("EAC_SMTP_PORT", 25, minimum=1, maximum=65535)
 EAC_DNS_NAMESERVERS = env_nameservers("EAC_DNS_NAMESERVERS")
 EAC_TRUSTED_CA_FILE = env_ca_file("EAC_TRUSTED_CA_FILE")
 EAC_PROBE_ALLOWED_NETWORKS = env_networks("EAC_PROBE_ALLOWED_NETWORKS")
+# A training lab: probes reach only EAC_PROBE_ALLOWED_NETWORKS, never the internet (make run's lab).
+EAC_PROBE_LAB_ONLY = env_bool("EAC_PROBE_LAB_ONLY", False)
 EAC_PROBE_TIMEOUT_SECONDS = env_seconds("EAC_PROBE_TIMEOUT_SECONDS", 90, maximum=600)
 
 LOGGING = {

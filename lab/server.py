@@ -31,6 +31,7 @@ def lab_environment(var_dir: Path | str, dns_port: int, smtp_port: int) -> dict[
         "EAC_SMTP_PORT": str(smtp_port),
         "EAC_TRUSTED_CA_FILE": str(ensure_ca(var_dir)),
         "EAC_PROBE_ALLOWED_NETWORKS": LAB_NETWORK,
+        "EAC_PROBE_LAB_ONLY": "1",  # trainees validate against the lab, never a real server
     }
 
 

@@ -83,17 +83,24 @@ NAT64_LOCAL_USE_PREFIX_LENGTHS = (48, 56, 64, 96)
 
 
 class EgressPolicy:
+    """`lab_only`: a training lab, where the probe may reach the allowed networks and nothing
+    else — not even public addresses — so a trainee can't aim a validation at a real server."""
+
     def __init__(
-        self, allowed_networks: Iterable[ipaddress.IPv4Network | ipaddress.IPv6Network] = ()
+        self,
+        allowed_networks: Iterable[ipaddress.IPv4Network | ipaddress.IPv6Network] = (),
+        *,
+        lab_only: bool = False,
     ) -> None:
         self.allowed_networks = tuple(allowed_networks)
+        self.lab_only = lab_only
 
     def refusal(self, address: str) -> str | None:
         """None if the probe may connect to `address` (an IP literal), else the neutral message."""
         ip = parse_ip_literal(address)
         if ip is None or reaches_cloud_metadata(ip):
             return REFUSED
-        if self.allows(ip) or is_public(ip):
+        if self.allows(ip) or (is_public(ip) and not self.lab_only):
             return None
         return REFUSED
 

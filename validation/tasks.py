@@ -67,7 +67,9 @@ def run_validation(run_id: str) -> None:
     outcome = run_probe(
         config,
         resolver=make_resolver(config.stage_timeout),
-        policy=EgressPolicy(settings.EAC_PROBE_ALLOWED_NETWORKS),
+        policy=EgressPolicy(
+            settings.EAC_PROBE_ALLOWED_NETWORKS, lab_only=settings.EAC_PROBE_LAB_ONLY
+        ),
         on_task=record,
         should_stop=lambda: services.stop_requested(run_id),
     )

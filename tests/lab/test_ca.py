@@ -113,6 +113,7 @@ def test_lab_environment_points_a_worker_at_the_lab_with_settings_the_worker_acc
         "EAC_SMTP_PORT": "2526",
         "EAC_TRUSTED_CA_FILE": str(tmp_path / "lab" / "ca.pem"),
         "EAC_PROBE_ALLOWED_NETWORKS": "127.0.0.0/8",
+        "EAC_PROBE_LAB_ONLY": "1",
     }
     # The CA exists already, so a worker started before the lab can load its settings.
     assert env_ca_file("EAC_TRUSTED_CA_FILE", environment) == tmp_path / "lab" / "ca.pem"

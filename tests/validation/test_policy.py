@@ -367,3 +367,12 @@ def test_every_kind_of_refusal_gets_the_same_neutral_message():
     }
     assert refusals == {REFUSED}
     assert "169.254" not in REFUSED and "private" not in REFUSED.lower()
+
+
+def test_a_lab_only_policy_refuses_public_addresses_but_allows_the_lab() -> None:
+    lab = EgressPolicy((ipaddress.ip_network("127.0.0.0/8"),), lab_only=True)
+    assert lab.refusal("127.0.0.5") is None
+    assert lab.refusal("8.8.8.8") == REFUSED
+    assert lab.refusal("2606:4700:4700::1111") == REFUSED
+    assert lab.refusal("169.254.169.254") == REFUSED
+    assert EgressPolicy((ipaddress.ip_network("127.0.0.0/8"),)).refusal("8.8.8.8") is None
