@@ -43,7 +43,10 @@ class Command(BaseCommand):
         worker_env = dict(os.environ)
         if not no_lab:
             lab = lab_environment(settings.VAR_DIR, lab_dns_port, lab_smtp_port)
-            # The lab is the default target, but settings the user made win.
+            # The lab is the default target, but settings the user made win; and someone who points
+            # the probe somewhere themselves isn't confined to the lab.
+            if any(name in os.environ for name in lab):
+                lab.pop("EAC_PROBE_LAB_ONLY")
             worker_env |= {name: value for name, value in lab.items() if name not in os.environ}
             processes.append(
                 subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
