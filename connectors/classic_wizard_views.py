@@ -17,6 +17,7 @@ from django_htmx.http import HTMX_STOP_POLLING
 from connectors import classic, wizard
 from connectors import wizard_forms as f
 from connectors.classic_lists import apply_classic_action
+from connectors.draft_validation import apply_validation_buttons
 from connectors.formfields import LIST_ACTION
 from connectors.models import ConnectorDraft, InboundConnector, OutboundConnector
 from connectors.services import ConnectorConflict, connector_edit_draft, connector_save_draft
@@ -24,9 +25,8 @@ from connectors.summaries import connector_sections
 from eac.roles import Capability
 from eac.tenancy import TenantRequest, capability_required, get_for_tenant
 from validation import services as validation
-from validation.forms import apply_recipient_buttons
 from validation.models import ValidationRun
-from validation.services import ValidationUnavailable, run_progress
+from validation.services import run_progress
 
 CLASSIC_TITLES = {"Use of connector": "When to use the connector", "Routing": "Routing method"}
 PARTNER_BY_CHOICES = [
@@ -245,7 +245,6 @@ def _save(
 def _validate_page(
     request: TenantRequest, draft: ConnectorDraft, current: classic.Page, posted: bool
 ) -> HttpResponse:
-    target = wizard.validation_target(draft)
     run = draft.validation_run
     if not posted and request.htmx and request.htmx.target == "run-progress" and run is not None:
         validation.sweep_interrupted(run_id=run.pk)
@@ -262,42 +261,21 @@ def _validate_page(
     if posted and request.POST.get("action") == "stop" and run is not None:
         validation.validation_stop(run)
         return redirect(page_url(draft, current))
+    status = 200
     if posted:
-        action = request.POST.get("action", "")
-        recipients, typed, error = apply_recipient_buttons(
-            request.POST, tenant=request.tenant, target=target
+        buttons, status = apply_validation_buttons(
+            request.POST, draft=draft, tenant=request.tenant, actor=request.user
         )
-        context |= {"recipients": recipients, "typed": typed, "error": error}
-        draft.data = draft.data | {"validation": {"recipients": recipients}}
-        draft.save(update_fields=["data", "changed_at"])
-        if error:
-            return _render(request, draft, current, context, status=422)
-        if action == "validate":
-            if not recipients:
-                return _render(
-                    request,
-                    draft,
-                    current,
-                    context | {"error": "Add at least one email address."},
-                    status=422,
-                )
-            try:
-                run = validation.validation_start(
-                    tenant=request.tenant, actor=request.user, target=target, recipients=recipients
-                )
-            except ValidationUnavailable as exc:
-                return _render(
-                    request, draft, current, context | {"unavailable": str(exc)}, status=503
-                )
-            draft.validation_run = run
-            draft.save(update_fields=["validation_run", "changed_at"])
-            context["run"] = run
-        elif action == "save":  # a connector that failed validation can still be saved
-            wizard.save_step(draft, wizard.STEP_BY_KEY["validation"], {"recipients": recipients})
+        context |= buttons
+        if status == 200 and request.POST.get("action") == "save":
+            # A connector that failed validation can still be saved.
+            wizard.save_step(
+                draft, wizard.STEP_BY_KEY["validation"], {"recipients": context["recipients"]}
+            )
             return _save(request, draft, current, context)
     if isinstance(context["run"], ValidationRun):
         context["progress"] = run_progress(context["run"])
-    return _render(request, draft, current, context)
+    return _render(request, draft, current, context, status=status)
 
 
 def _next(draft: ConnectorDraft, current: classic.Page) -> HttpResponse:

@@ -13,15 +13,14 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from connectors import wizard
+from connectors.draft_validation import apply_validation_buttons
 from connectors.formfields import LIST_ACTION, apply_list_action
 from connectors.models import ConnectorDraft
 from connectors.services import connector_create_from_draft
 from connectors.summaries import connector_sections
 from eac.roles import Capability
 from eac.tenancy import TenantRequest, capability_required, get_for_tenant
-from validation import services as validation
-from validation.forms import apply_recipient_buttons
-from validation.services import ValidationUnavailable, run_progress
+from validation.services import run_progress
 
 REVIEW_LINKS = {  # review section → (link text, step)
     "Name": ("Edit name", "name"),
@@ -98,43 +97,18 @@ def _form_step(
 def _validation_step(
     request: TenantRequest, draft: ConnectorDraft, step: wizard.Step, *, posted: bool
 ) -> HttpResponse:
-    target = wizard.validation_target(draft)
     saved = draft.data.get("validation", {}).get("recipients", [])
     context: dict[str, Any] = {"recipients": saved, "run": draft.validation_run}
+    status = 200
     if posted:
         action = request.POST.get("action", "")
         if action == "back":
             return _go(request, draft, wizard.previous_step(draft, step) or step)
-        recipients, typed, error = apply_recipient_buttons(
-            request.POST, tenant=request.tenant, target=target
+        context, status = apply_validation_buttons(
+            request.POST, draft=draft, tenant=request.tenant, actor=request.user
         )
-        context |= {"recipients": recipients, "typed": typed, "error": error}
-        draft.data = draft.data | {"validation": {"recipients": recipients}}
-        draft.save(update_fields=["data", "changed_at"])
-        if error:
-            return _render(request, draft, step, context, status=422)
-        if action == "validate":
-            if not recipients:
-                return _render(
-                    request,
-                    draft,
-                    step,
-                    context | {"error": "Add at least one email address."},
-                    status=422,
-                )
-            try:
-                run = validation.validation_start(
-                    tenant=request.tenant, actor=request.user, target=target, recipients=recipients
-                )
-            except ValidationUnavailable as exc:
-                return _render(
-                    request, draft, step, context | {"unavailable": str(exc)}, status=503
-                )
-            draft.validation_run = run
-            draft.proceed_without_validation = False
-            draft.save(update_fields=["validation_run", "proceed_without_validation", "changed_at"])
-            context["run"] = run
-        elif action in ("next", "proceed"):
+        if status == 200 and action in ("next", "proceed"):
+            recipients = context["recipients"]
             last_run = draft.validation_run
             succeeded = (
                 last_run is not None
@@ -148,7 +122,7 @@ def _validation_step(
             return _go(request, draft, wizard.next_step(draft, step))
     if context["run"] is not None:
         context["progress"] = run_progress(context["run"])
-    return _render(request, draft, step, context)
+    return _render(request, draft, step, context, status=status)
 
 
 def _review_step(
