@@ -35,6 +35,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     display_name = models.CharField(max_length=128, blank=True)
     is_staff = models.BooleanField(default=False, help_text="May use the Django admin site.")
     is_active = models.BooleanField(default=True)
+    is_trainer = models.BooleanField(
+        default=False, help_text="May run training classes: a site-wide role, not a tenant's."
+    )
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects: ClassVar[UserManager] = UserManager()

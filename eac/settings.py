@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "connectors",
     "validation",
     "lab",
+    "training",
 ]
 
 MIDDLEWARE = [

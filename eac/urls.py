@@ -29,6 +29,7 @@ urlpatterns = [
     ),
     path("classic/", include("connectors.classic_urls")),
     path("lab/", include("lab.urls")),
+    path("training/", include("training.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]

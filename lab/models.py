@@ -49,3 +49,20 @@ class LabMessage(models.Model):
             return uuid.UUID(self.validation_run)
         except ValueError:
             return None
+
+
+class LabDomain(models.Model):
+    """A domain the lab plays for a tenant besides its accepted domains: a partner's, say, so the
+    partner's mail server answers in the lab (a training scenario adds these)."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="lab_domains")
+    name = models.CharField(max_length=255)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "name"], name="lab_domain_unique_per_tenant")
+        ]
+
+    def __str__(self) -> str:
+        return self.name

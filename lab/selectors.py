@@ -8,12 +8,13 @@ from django.db.models import Q, QuerySet
 
 from eac.models import AcceptedDomain, Tenant
 from lab.ca import LAB_ZONE
-from lab.models import LabMessage
+from lab.models import LabDomain, LabMessage
 
 
 def lab_domain_names() -> set[str]:
-    """Every tenant's accepted domains: the names the lab DNS answers for."""
-    return set(AcceptedDomain.objects.values_list("name", flat=True).distinct())
+    """Every tenant's accepted domains and lab domains: the names the lab DNS answers for."""
+    accepted = AcceptedDomain.objects.values_list("name", flat=True).distinct()
+    return set(accepted) | set(LabDomain.objects.values_list("name", flat=True).distinct())
 
 
 def lab_messages(tenant: Tenant) -> QuerySet[LabMessage]:
@@ -24,16 +25,19 @@ def lab_messages(tenant: Tenant) -> QuerySet[LabMessage]:
 def tenants_for_recipients(recipients: Iterable[str], sender: str) -> dict[int | None, list[str]]:
     """The recipients grouped by the tenant each belongs to (None: no tenant's).
 
-    A recipient belongs to the tenants with its domain as an accepted domain, or a parent of it
-    accepted with subdomains. Sandbox tenants of one class all accept the same domains, so when
+    A recipient belongs to the tenants with its domain as an accepted domain or a lab domain, or
+    a parent of it accepted with subdomains. Sandbox tenants of one class all accept the same
+    domains, so when
     several match, the ones the sender belongs to win: the probe always sends from its tenant's
     own initial domain, so a trainee's test message lands in that trainee's mailbox only.
     """
     recipients = list(recipients)
     domains = {_domain_of(r) for r in recipients} | {_domain_of(sender)}
-    rows = AcceptedDomain.objects.filter(
+    accepted = AcceptedDomain.objects.filter(
         Q(name__in=domains) | Q(name__in=_parents(domains), match_subdomains=True)
     ).values_list("tenant_id", "name", "match_subdomains")
+    played = LabDomain.objects.filter(name__in=domains).values_list("tenant_id", "name")
+    rows = [*accepted, *((tenant_id, name, False) for tenant_id, name in played)]
     owners: dict[str, set[int]] = {}
     exact: dict[str, set[int]] = {}
     for tenant_id, name, match_subdomains in rows:

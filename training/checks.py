@@ -1,0 +1,299 @@
+"""The checks behind a scenario's tasks, one function per `kind`. Each asks the engines the console
+itself uses — the explorer for "mail flows", the selection engine for "which connector", the
+validation runs for "it validates", the saved connectors and domains for the rest — so a task
+is ticked exactly when the console would show the trainee the same thing. Nothing is stored:
+the sandbox is read each time.
+
+A check gets the task's parameters and a `CheckContext`, and returns an `Outcome`: whether the
+task is done, and one line saying what it found (shown beside the task).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+
+from connectors.explorer_queries import explore_addresses
+from connectors.models import InboundConnector, OutboundConnector
+from connectors.powershell import mx_target
+from connectors.routing import AcceptedDomainFact, connector_carries
+from connectors.routing_queries import router_for_tenant
+from connectors.values import parse_domain_pattern
+from eac.models import AcceptedDomain, SelectionOrder, Tenant
+from training.scenarios import Task
+from validation.models import RunStatus, ValidationRun
+
+NO_CONNECTOR = "(no connector)"  # the answer for "Office 365 uses no connector"
+
+
+@dataclass(frozen=True)
+class GivenAnswer:
+    value: str
+    # Judged when given, against the sandbox as it was then: turning a connector off later
+    # doesn't make "Connector 2 carries mail for contoso.com" a wrong answer to have given.
+    correct: bool
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    tenant: Tenant
+    since: datetime  # when the sandbox was built or reset: the tasks were opened then
+    answers: Mapping[str, GivenAnswer]  # task id → the trainee's latest answer
+
+
+@dataclass(frozen=True)
+class Outcome:
+    done: bool
+    detail: str
+
+
+Check = Callable[[dict[str, Any], CheckContext], Outcome]
+
+
+# --- which saved connectors match a task's description ------------------------------------------
+
+OUTBOUND_FILTERS = {
+    "name",
+    "connector_type",
+    "recipient_domain",
+    "smart_host",
+    "use_mx_record",
+    "tls_settings",
+    "tls_domain",
+    "enabled",
+}
+INBOUND_FILTERS = {
+    "name",
+    "connector_type",
+    "sender_domain",
+    "require_tls",
+    "certificate_name",
+    "restrict_domains_to_certificate",
+    "enabled",
+}
+
+
+def _same(a: str | None, b: str | None) -> bool:
+    return (a or "").strip().lower().rstrip(".") == (b or "").strip().lower().rstrip(".")
+
+
+def _one_of(value: str | None, wanted: str | list[str]) -> bool:
+    options = wanted if isinstance(wanted, list) else [wanted]
+    return any(_same(value, option) for option in options)
+
+
+def _accepted(tenant: Tenant) -> list[AcceptedDomainFact]:
+    return [
+        AcceptedDomainFact(d.name, d.match_subdomains)
+        for d in AcceptedDomain.objects.filter(tenant=tenant)
+    ]
+
+
+def _outbound_matches(
+    c: OutboundConnector, p: dict[str, Any], accepted: list[AcceptedDomainFact]
+) -> bool:
+    tests: dict[str, Callable[[Any], bool]] = {
+        "name": lambda v: _same(c.name, v),
+        "connector_type": lambda v: c.connector_type == v,
+        "recipient_domain": lambda v: connector_carries(
+            v,
+            recipient_domains=c.recipient_domains,
+            all_accepted_domains=c.all_accepted_domains,
+            is_transport_rule_scoped=False,
+            accepted=accepted,
+        ),
+        "smart_host": lambda v: any(_same(h, v) for h in c.smart_hosts),
+        "use_mx_record": lambda v: c.use_mx_record is v,
+        "tls_settings": lambda v: _one_of(c.tls_settings, v),
+        "tls_domain": lambda v: _one_of(c.tls_domain, v),
+        "enabled": lambda v: c.enabled is v,
+    }
+    return all(tests[key](p[key]) for key in tests if key in p) and ("enabled" in p or c.enabled)
+
+
+def _inbound_matches(c: InboundConnector, p: dict[str, Any]) -> bool:
+    tests: dict[str, Callable[[Any], bool]] = {
+        "name": lambda v: _same(c.name, v),
+        "connector_type": lambda v: c.connector_type == v,
+        "sender_domain": lambda v: any(
+            parse_domain_pattern(s).matches(v) for s in c.sender_domains
+        ),
+        "require_tls": lambda v: c.require_tls is v,
+        "certificate_name": lambda v: _same(c.tls_sender_certificate_name, v),
+        "restrict_domains_to_certificate": lambda v: c.restrict_domains_to_certificate is v,
+        "enabled": lambda v: c.enabled is v,
+    }
+    return all(tests[key](p[key]) for key in tests if key in p) and ("enabled" in p or c.enabled)
+
+
+def matching_outbound(tenant: Tenant, params: dict[str, Any]) -> list[OutboundConnector]:
+    accepted = _accepted(tenant)
+    connectors = OutboundConnector.objects.filter(tenant=tenant)
+    return [c for c in connectors if _outbound_matches(c, params, accepted)]
+
+
+def _describe(params: dict[str, Any], filters: set[str]) -> str:
+    return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in params.items() if k in filters)
+
+
+# --- the checks -------------------------------------------------------------------------------
+
+
+def outbound_connector(p: dict[str, Any], ctx: CheckContext) -> Outcome:
+    """An enabled outbound connector with these settings exists."""
+    found = matching_outbound(ctx.tenant, p)
+    if found:
+        return Outcome(True, f"{found[0].name} does this.")
+    return Outcome(False, "No enabled outbound connector does this yet.")
+
+
+def inbound_connector(p: dict[str, Any], ctx: CheckContext) -> Outcome:
+    """An enabled inbound connector with these settings exists."""
+    found = [
+        c for c in InboundConnector.objects.filter(tenant=ctx.tenant) if _inbound_matches(c, p)
+    ]
+    if found:
+        return Outcome(True, f"{found[0].name} does this.")
+    return Outcome(False, "No enabled inbound connector does this yet.")
+
+
+DELIVERY_FIELDS = ("smart_hosts", "use_mx_record", "tls_settings", "tls_domain")
+
+
+def validated(p: dict[str, Any], ctx: CheckContext) -> Outcome:
+    """A connector with these settings passed a validation run started since the task was
+    opened, and still has the delivery settings (smart hosts, TLS) that run tested."""
+    connectors = {c.pk: c for c in matching_outbound(ctx.tenant, p)}
+    if not connectors:
+        return Outcome(False, "No enabled outbound connector does this yet.")
+    runs = ValidationRun.objects.filter(
+        tenant=ctx.tenant,
+        connector_id__in=list(connectors),
+        status=RunStatus.SUCCEEDED,
+        created_at__gte=ctx.since,
+    )
+    for run in runs:
+        connector = connectors[run.connector_id]  # type: ignore[index]
+        if all(run.target.get(f) == getattr(connector, f) for f in DELIVERY_FIELDS):
+            return Outcome(True, f"{connector.name} validated successfully.")
+    names = ", ".join(sorted(c.name for c in connectors.values()))
+    return Outcome(False, f"{names}: no successful validation of its current settings yet.")
+
+
+def validation_failed(p: dict[str, Any], ctx: CheckContext) -> Outcome:
+    """A validation run since the task was opened failed with the given error (e.g. 4.7.320)."""
+    runs = ValidationRun.objects.filter(
+        tenant=ctx.tenant,
+        status=RunStatus.FAILED,
+        created_at__gte=ctx.since,
+        tasks__error__contains=p["error"],
+    )
+    if runs.exists():
+        return Outcome(True, f"Validation failed with {p['error']}, as expected.")
+    return Outcome(False, "Run a validation and read its result.")
+
+
+def mail_flows(p: dict[str, Any], ctx: CheckContext) -> Outcome:
+    """The mail flow explorer says a message from `sender` to `recipient` flows; with
+    `through_connector`, only if some hop uses a connector."""
+    try:
+        path = explore_addresses(ctx.tenant, p["sender"], p["recipient"])
+    except ValidationError as exc:
+        return Outcome(False, " ".join(exc.messages))
+    done = path.flows and (not p.get("through_connector") or any(h.connector for h in path.hops))
+    return Outcome(done, path.summary)
+
+
+def _chosen(tenant: Tenant, recipient: str, order: str | None) -> str:
+    decision = router_for_tenant(tenant, order).decide(recipient)
+    return decision.connector.name if decision.connector else NO_CONNECTOR
+
+
+def connector_chosen(p: dict[str, Any], ctx: CheckContext) -> Outcome:
+    """Office 365 picks the named connector for `recipient` (in the tenant's selection order)."""
+    chosen = _chosen(ctx.tenant, p["recipient"], None)
+    return Outcome(_same(chosen, p["connector"]), f"Mail to {p['recipient']} goes to {chosen}.")
+
+
+def accepted_domain(p: dict[str, Any], ctx: CheckContext) -> Outcome:
+    """The tenant accepts `name`, with the given type and subdomain setting."""
+    domain = AcceptedDomain.objects.filter(tenant=ctx.tenant, name=p["name"]).first()
+    if domain is None:
+        return Outcome(False, f"{p['name']} isn't an accepted domain.")
+    done = domain.domain_type == p.get("type", domain.domain_type) and (
+        domain.match_subdomains is p.get("subdomains", domain.match_subdomains)
+    )
+    subdomains = ", subdomains accepted" if domain.match_subdomains else ""
+    return Outcome(done, f"{domain.name}: {domain.get_domain_type_display()}{subdomains}.")
+
+
+def expected_answer(p: dict[str, Any], tenant: Tenant) -> str:
+    """The right answer, from the engine: the connector Office 365 would choose now (in the
+    order the question names), or the MX record the domain should have."""
+    if p["question"] == "connector_for":
+        return _chosen(tenant, p["recipient"], p.get("order"))
+    return mx_target(p["domain"], tenant)
+
+
+def answer_is_right(p: dict[str, Any], tenant: Tenant, value: str) -> bool:
+    return _same(value, expected_answer(p, tenant))
+
+
+def answer(p: dict[str, Any], ctx: CheckContext, task_id: str) -> Outcome:
+    given = ctx.answers.get(task_id)
+    if given is None:
+        return Outcome(False, "Not answered yet.")
+    if given.correct:
+        return Outcome(True, f"Your answer: {given.value}. Right.")
+    return Outcome(False, f"Your answer: {given.value}. Not quite; try again.")
+
+
+# kind → the check, its required parameters and its optional ones.
+CHECKS: dict[str, tuple[Check | None, set[str], set[str]]] = {
+    "outbound_connector": (outbound_connector, set(), OUTBOUND_FILTERS),
+    "inbound_connector": (inbound_connector, set(), INBOUND_FILTERS),
+    "validated": (validated, set(), OUTBOUND_FILTERS),
+    "validation_failed": (validation_failed, {"error"}, set()),
+    "mail_flows": (mail_flows, {"sender", "recipient"}, {"through_connector"}),
+    "connector_chosen": (connector_chosen, {"recipient", "connector"}, set()),
+    "accepted_domain": (accepted_domain, {"name"}, {"type", "subdomains"}),
+    "answer": (None, {"question"}, {"recipient", "order", "domain"}),  # see `answer`
+}
+QUESTIONS = {"connector_for": {"recipient"}, "mx_for": {"domain"}}
+
+
+def check_parameter_problem(kind: str, params: dict[str, Any]) -> str:
+    """What's wrong with a task's check in a scenario file ("" when nothing is)."""
+    if kind not in CHECKS:
+        return f"unknown check kind {kind!r} (known: {', '.join(sorted(CHECKS))})"
+    _, required, optional = CHECKS[kind]
+    if missing := required - params.keys():
+        return f"check {kind!r} needs {', '.join(sorted(missing))}"
+    if unknown := params.keys() - required - optional:
+        return f"check {kind!r} doesn't take {', '.join(sorted(unknown))}"
+    if kind == "answer":
+        question = params["question"]
+        if question not in QUESTIONS:
+            return f"unknown question {question!r} (known: {', '.join(sorted(QUESTIONS))})"
+        if missing := QUESTIONS[question] - params.keys():
+            return f"question {question!r} needs {', '.join(sorted(missing))}"
+        if params.get("order", SelectionOrder.MOST_SPECIFIC) not in SelectionOrder.values:
+            return f"order must be one of {', '.join(SelectionOrder.values)}"
+    return ""
+
+
+def evaluate(task: Task, ctx: CheckContext) -> Outcome:
+    """Whether `task` is done in the sandbox now, and what the check found."""
+    if task.kind == "answer":
+        return answer(task.params, ctx, task.id)
+    check = CHECKS[task.kind][0]
+    assert check is not None
+    return check(task.params, ctx)
+
+
+def evaluate_all(tasks: Iterable[Task], ctx: CheckContext) -> list[tuple[Task, Outcome]]:
+    return [(task, evaluate(task, ctx)) for task in tasks]

@@ -1,0 +1,154 @@
+"""Writes for training: a class with its trainees and sandboxes, resets, closing, answers."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from eac import services as tenant_services
+from eac.audit import audit_record
+from eac.models import User
+from eac.roles import Role
+from training.checks import answer_is_right
+from training.models import Answer, Seat, TrainingClass
+from training.sandbox import sandbox_build, sandbox_clear
+from training.scenarios import Scenario, get_scenario
+
+MAX_TRAINEES = 50
+# No 0/O, 1/l/I: the passwords are read off a handout. Starting with a letter keeps a
+# spreadsheet from taking one for a formula when the CSV is opened.
+_LETTERS = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"
+_PASSWORD_ALPHABET = _LETTERS + "23456789"
+PASSWORD_LENGTH = 14
+TRAINEE_EMAIL_DOMAIN = "training.invalid"  # a reserved name: these accounts receive no mail
+
+
+@dataclass(frozen=True)
+class Credential:
+    seat_number: int
+    email: str
+    password: str
+
+
+def generate_password() -> str:
+    rest = "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(PASSWORD_LENGTH - 1))
+    return secrets.choice(_LETTERS) + rest
+
+
+def trainee_email(class_id: int, number: int) -> str:
+    return f"trainee{number}.class{class_id}@{TRAINEE_EMAIL_DOMAIN}"
+
+
+def scenario_of(training_class: TrainingClass) -> Scenario:
+    scenario = get_scenario(training_class.scenario)
+    if scenario is None:  # the file was removed after the class was made
+        raise ValidationError(f"The scenario {training_class.scenario!r} no longer exists.")
+    return scenario
+
+
+@transaction.atomic
+def class_create(
+    *, trainer: User, name: str, scenario: Scenario, trainees: int
+) -> tuple[TrainingClass, list[Credential]]:
+    """The class, one account and one sandbox tenant per trainee. The passwords are returned
+    once, here, and kept only as hashes."""
+    if not trainer.is_trainer:
+        raise ValidationError("Only trainers can create classes.")
+    if not 1 <= trainees <= MAX_TRAINEES:
+        raise ValidationError(f"A class has from 1 to {MAX_TRAINEES} trainees.")
+    training_class = TrainingClass.objects.create(
+        name=name.strip(), scenario=scenario.id, trainer=trainer
+    )
+    credentials = [_seat_create(training_class, scenario, n) for n in range(1, trainees + 1)]
+    return training_class, credentials
+
+
+def _seat_create(training_class: TrainingClass, scenario: Scenario, number: int) -> Credential:
+    tenant = tenant_services.tenant_create(
+        name=f"{training_class.name} · Trainee {number} (class {training_class.pk})",
+        initial_label=f"class{training_class.pk}-trainee{number}",
+    )
+    sandbox_build(tenant, scenario)
+    password = generate_password()
+    email = trainee_email(training_class.pk, number)
+    trainee = User.objects.create_user(email, password, display_name=f"Trainee {number}")
+    Seat.objects.create(
+        training_class=training_class, number=number, trainee=trainee, tenant=tenant
+    )
+    tenant_services.membership_grant(tenant=tenant, user=trainee, role=Role.ORGANIZATION_MANAGEMENT)
+    # The trainer may look at every sandbox, without changing it.
+    tenant_services.membership_grant(
+        tenant=tenant, user=training_class.trainer, role=Role.VIEW_ONLY
+    )
+    return Credential(number, email, password)
+
+
+def _refuse_if_closed(training_class: TrainingClass) -> None:
+    if training_class.is_closed:
+        raise ValidationError("This class is closed; its sandboxes are kept as they are.")
+
+
+@transaction.atomic
+def seat_reset(*, seat: Seat, actor: User) -> Seat:
+    """The sandbox back to the scenario's start, its answers forgotten, its tasks opened anew."""
+    seat = (
+        Seat.objects.select_for_update().select_related("training_class", "tenant").get(pk=seat.pk)
+    )
+    _refuse_if_closed(seat.training_class)
+    scenario = scenario_of(seat.training_class)
+    sandbox_clear(seat.tenant)
+    sandbox_build(seat.tenant, scenario)
+    seat.answers.all().delete()
+    seat.started_at = timezone.now()
+    seat.save(update_fields=["started_at"])
+    audit_record(
+        tenant=seat.tenant,
+        actor=actor,
+        action="sandbox.reset",
+        target=seat.tenant,
+        after={"scenario": scenario.id},
+    )
+    return seat
+
+
+@transaction.atomic
+def class_reset(*, training_class: TrainingClass, actor: User) -> int:
+    _refuse_if_closed(training_class)
+    seats = list(training_class.seats.all())
+    for seat in seats:
+        seat_reset(seat=seat, actor=actor)
+    return len(seats)
+
+
+@transaction.atomic
+def class_close(*, training_class: TrainingClass) -> TrainingClass:
+    """Sign-ins stop at once (an inactive account's session is no longer honoured); the
+    sandboxes stay for the trainer to review."""
+    if training_class.closed_at is None:
+        training_class.closed_at = timezone.now()
+        training_class.save(update_fields=["closed_at"])
+    User.objects.filter(seat__training_class=training_class).update(is_active=False)
+    return training_class
+
+
+@transaction.atomic
+def answer_record(*, seat: Seat, task_id: str, value: str) -> Answer:
+    _refuse_if_closed(seat.training_class)
+    scenario = scenario_of(seat.training_class)
+    task = scenario.task(task_id)
+    if task is None or task.kind != "answer":
+        raise ValidationError("That task doesn't take an answer.")
+    value = " ".join(value.split())[:255]
+    if not value:
+        raise ValidationError("Enter an answer.")
+    correct = answer_is_right(task.params, seat.tenant, value)
+    answer, _ = Answer.objects.update_or_create(
+        seat=seat,
+        task=task_id,
+        defaults={"value": value, "correct": correct, "answered_at": timezone.now()},
+    )
+    return answer
