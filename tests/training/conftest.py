@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 
 from eac.models import User
 from tests.conftest import PASSWORD
@@ -39,3 +40,10 @@ def make_class(trainer: User) -> MakeClass:
         return class_create(trainer=trainer, name=name, scenario=found, trainees=trainees)
 
     return make
+
+
+def sign_in(email: str, password: str) -> tuple[Client, bool]:
+    """Signs in through the sign-in page, as a trainee would; whether it worked."""
+    client = Client()
+    client.post(reverse("signin"), {"username": email, "password": password})
+    return client, "_auth_user_id" in client.session
