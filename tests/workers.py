@@ -105,3 +105,22 @@ def lab_worker(tmp_path: Path, dns_lab: DnsLab, lab_ca: LabCA) -> Iterator[Calla
     yield start
     for context in reversed(started):
         context.__exit__(None, None, None)
+
+
+@pytest.fixture
+def lab_app_worker(tmp_path: Path) -> Iterator[Any]:
+    """The training lab itself (lab.runtime: its CA, DNS and SMTP servers on free ports, reading
+    the test database's domains every 0.2 s) and a worker whose probe points at it, as `make run`
+    wires them. Tests using it need `django_db(transaction=True)`."""
+    from lab.runtime import start_lab  # needs Django set up
+
+    lab = start_lab(var_dir=tmp_path / "var", dns_port=0, smtp_port=0, refresh_seconds=0.2)
+    environ = lab.environment() | {
+        "DATABASE_URL": current_database_url(),
+        "EAC_PROBE_TIMEOUT_SECONDS": "20",
+    }
+    try:
+        with worker_process(environ, tmp_path / "worker.log", f"lab-app-{os.getpid()}"):
+            yield lab
+    finally:
+        lab.stop()
