@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(PY) bench/validation.py
 	EAC_BENCH_RTT_MS=50 $(PY) bench/validation.py
 	$(PY) bench/wizard.py
+	$(PY) bench/training.py
 	-pg_isready -q -h 127.0.0.1 && $(PY) bench/wizard.py --postgres postgres://postgres@127.0.0.1:5432/eac_bench_wizard
 	$(PY) bench/routing.py
 

@@ -100,6 +100,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "eac.tenancy.console_context",
+                "training.context_processors.training",
             ],
         },
     },
@@ -142,7 +143,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "signin"
-LOGIN_REDIRECT_URL = "connectors:list"
+LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "signin"
 AXES_FAILURE_LIMIT = env_int("EAC_SIGNIN_FAILURE_LIMIT", 5, minimum=1, maximum=1000)
 AXES_COOLOFF_TIME = timedelta(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -32,8 +32,16 @@ signin = auth_views.LoginView.as_view(
 signout = auth_views.LogoutView.as_view()
 
 
+def home(request: HttpRequest) -> HttpResponse:
+    # A trainer's work starts from their classes; the sandboxes they may look into are reached
+    # from there, not from whichever tenant happens to come first.
+    if getattr(request.user, "is_trainer", False):
+        return redirect("training:classes")
+    return _console_home(request)
+
+
 @tenant_required
-def home(request: TenantRequest) -> HttpResponse:
+def _console_home(request: TenantRequest) -> HttpResponse:
     return redirect("connectors:list")
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.core.management import call_command
 from django.test import Client
@@ -82,3 +84,31 @@ def test_the_demo_has_john_bob_and_sun(demo: None) -> None:
 
     places = dict(Mailbox.objects.values_list("display_name", "location"))
     assert places == {"John": "your_org", "Bob": "office365", "Sun": "internet"}
+
+
+def test_the_demo_has_a_trainer_who_signs_in_to_an_empty_list_of_classes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("EAC_DEMO_PASSWORD", "demo-password-for-tests")
+    out = io.StringIO()
+    call_command("load_demo", stdout=out)
+    assert "Demo sign-in: trainer@lab.test / demo-password-for-tests" in out.getvalue()
+    trainer = User.objects.get(email="trainer@lab.test")
+    assert trainer.is_trainer and not trainer.memberships.exists()
+
+    client = Client()
+    client.post(
+        reverse("signin"), {"username": "trainer@lab.test", "password": "demo-password-for-tests"}
+    )
+    page = client.get(reverse("home"), follow=True).content.decode()
+    assert "You have no classes yet" in page
+
+
+def test_an_existing_trainer_account_keeps_its_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    User.objects.create_user("trainer@lab.test", "the trainer's own password")
+    monkeypatch.setenv("EAC_DEMO_PASSWORD", "demo-password-for-tests")
+    out = io.StringIO()
+    call_command("load_demo", stdout=out)
+    assert "Demo sign-in: trainer@lab.test / (its own password" in out.getvalue()
+    trainer = User.objects.get(email="trainer@lab.test")
+    assert trainer.is_trainer and trainer.check_password("the trainer's own password")

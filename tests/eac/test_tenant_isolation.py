@@ -7,8 +7,11 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from connectors.models import ConnectorDraft, InboundConnector, OutboundConnector
-from eac.models import AcceptedDomain, AuditEvent, Tenant
+from eac.models import AcceptedDomain, AuditEvent, Tenant, User
 from lab.models import LabMessage
+from training.models import TrainingClass
+from training.scenarios import get_scenario
+from training.services import class_create
 from validation.models import ValidationRun
 
 pytestmark = pytest.mark.django_db
@@ -83,7 +86,36 @@ OBJECT_URLS = {
     "validation:run": lambda f: [reverse("validation:run", args=[_fabrikam_run(f).pk])],
     "validation:progress": lambda f: [reverse("validation:progress", args=[_fabrikam_run(f).pk])],
     "validation:stop": lambda f: [reverse("validation:stop", args=[_fabrikam_run(f).pk])],
+    # Training: a class of Fabrikam's trainer, where the Contoso admin is a trainer too (below).
+    "training:class": lambda f: [reverse("training:class", args=[_fabrikam_class(f).pk])],
+    "training:credentials_csv": lambda f: [
+        reverse("training:credentials_csv", args=[_fabrikam_class(f).pk])
+    ],
+    "training:class_reset": lambda f: [
+        reverse("training:class_reset", args=[_fabrikam_class(f).pk])
+    ],
+    "training:class_close": lambda f: [
+        reverse("training:class_close", args=[_fabrikam_class(f).pk])
+    ],
+    "training:seat_reset": lambda f: [
+        reverse("training:seat_reset", args=[_fabrikam_class(f).pk, 1])
+    ],
+    "training:seat_review": lambda f: [
+        reverse("training:seat_review", args=[_fabrikam_class(f).pk, 1])
+    ],
+    # A trainee answers a task of the sandbox they are in, named by its id in the scenario; in
+    # Contoso, which is no sandbox, there is no such task.
+    "training:answer": lambda f: [reverse("training:answer", args=["mx"])],
 }
+
+
+@pytest.fixture
+def admin(admin: User) -> User:
+    """Contoso's admin also runs classes: the training pages then answer another trainer's class
+    with their 404, where a non-trainer would get the same 403 whatever the id."""
+    admin.is_trainer = True
+    admin.save(update_fields=["is_trainer"])
+    return admin
 
 
 def _fabrikam_outbound(fabrikam: Tenant) -> OutboundConnector:
@@ -114,6 +146,19 @@ def _fabrikam_run(fabrikam: Tenant) -> ValidationRun:
         target={"name": connector.name},
         recipients=["a@fabrikamlab.com"],
     )
+
+
+def _fabrikam_class(fabrikam: Tenant) -> TrainingClass:
+    found = TrainingClass.objects.filter(trainer__email="trainer@fabrikamlab.com").first()
+    if found:
+        return found
+    trainer = User.objects.create_user("trainer@fabrikamlab.com", is_trainer=True)
+    scenario = get_scenario("eop-in-front")
+    assert scenario is not None
+    training_class, _ = class_create(
+        trainer=trainer, name="Fabrikam class", scenario=scenario, trainees=1
+    )
+    return training_class
 
 
 def _fabrikam_domain(fabrikam: Tenant) -> AcceptedDomain:

@@ -1,4 +1,4 @@
-"""Creates the demo tenants of SPEC §8. Running it again changes nothing."""
+"""Creates the demo tenants of SPEC §8 and a demo trainer. Running it again changes nothing."""
 
 from __future__ import annotations
 
@@ -39,6 +39,8 @@ DEMO_USERS = [
     ("admin@contoso.com", "Contoso"),
     ("admin@fabrikamlab.onmicrosoft.com", "Fabrikam Lab"),
 ]
+# Runs training classes; a member of no tenant until a class gives it its trainees' sandboxes.
+DEMO_TRAINER = "trainer@lab.test"
 
 
 def demo_password(var_dir: Path) -> str:
@@ -138,8 +140,22 @@ def ensure_user(email: str, tenant: Tenant, password: str) -> bool:
     return user.check_password(password)
 
 
+def ensure_trainer(email: str, password: str) -> bool:
+    """Like ensure_user, for a trainer: the flag is set, an existing password is kept."""
+    user = User.objects.filter(email=email).first()
+    if user is None:
+        user = User.objects.create_user(email, password, is_trainer=True)
+    elif not user.is_trainer:
+        user.is_trainer = True
+        user.save(update_fields=["is_trainer"])
+    return user.check_password(password)
+
+
 class Command(BaseCommand):
-    help = "Create the demo tenants Contoso and Fabrikam Lab with their admins (idempotent)."
+    help = (
+        "Create the demo tenants Contoso and Fabrikam Lab with their admins, and the demo "
+        "trainer (idempotent)."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         password = demo_password(settings.VAR_DIR)
@@ -152,8 +168,10 @@ class Command(BaseCommand):
             lab = ensure_tenant("Fabrikam Lab", "fabrikamlab")
             ensure_fabrikam_lab_connectors(lab)
             usable = [
-                ensure_user(email, Tenant.objects.get(name=t), password) for email, t in DEMO_USERS
+                (email, ensure_user(email, Tenant.objects.get(name=t), password))
+                for email, t in DEMO_USERS
             ]
-        for (email, _), works in zip(DEMO_USERS, usable, strict=True):
+            usable.append((DEMO_TRAINER, ensure_trainer(DEMO_TRAINER, password)))
+        for email, works in usable:
             shown = password if works else "(its own password, set before; unchanged)"
             self.stdout.write(f"Demo sign-in: {email} / {shown}")
