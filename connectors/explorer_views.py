@@ -10,7 +10,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 
 from connectors import explorer
-from connectors.explorer_queries import explore_addresses
+from connectors.explorer_queries import TenantMailFlow
 from connectors.values import parse_validation_recipient
 from eac.models import Mailbox
 from eac.tenancy import TenantRequest, tenant_required
@@ -35,8 +35,8 @@ def mail_flow_explorer(request: TenantRequest) -> HttpResponse:
     if form.is_bound and form.is_valid():
         tenant = request.tenant
         try:
-            path = explore_addresses(
-                tenant, form.cleaned_data["sender"], form.cleaned_data["recipient"]
+            path = TenantMailFlow(tenant).explore(
+                form.cleaned_data["sender"], form.cleaned_data["recipient"]
             )
         except ValidationError as exc:  # a stored pattern that no longer parses
             form.add_error(None, exc)

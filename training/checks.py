@@ -13,17 +13,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from django.core.exceptions import ValidationError
 
-from connectors.explorer_queries import explore_addresses
+from connectors.explorer_queries import TenantMailFlow
 from connectors.models import InboundConnector, OutboundConnector
 from connectors.powershell import mx_target
 from connectors.routing import AcceptedDomainFact, connector_carries
-from connectors.routing_queries import router_for_tenant
 from connectors.values import parse_domain_pattern
-from eac.models import AcceptedDomain, SelectionOrder, Tenant
+from eac.models import SelectionOrder, Tenant
 from training.scenarios import Task
 from validation.models import RunStatus, ValidationRun
 
@@ -43,6 +43,11 @@ class CheckContext:
     tenant: Tenant
     since: datetime  # when the sandbox was built or reset: the tasks were opened then
     answers: Mapping[str, GivenAnswer]  # task id → the trainee's latest answer
+
+    @cached_property
+    def flow(self) -> TenantMailFlow:
+        """The sandbox's configuration, read once for all of its tasks' checks."""
+        return TenantMailFlow(self.tenant)
 
 
 @dataclass(frozen=True)
@@ -86,13 +91,6 @@ def _one_of(value: str | None, wanted: str | list[str]) -> bool:
     return any(_same(value, option) for option in options)
 
 
-def _accepted(tenant: Tenant) -> list[AcceptedDomainFact]:
-    return [
-        AcceptedDomainFact(d.name, d.match_subdomains)
-        for d in AcceptedDomain.objects.filter(tenant=tenant)
-    ]
-
-
 def _outbound_matches(
     c: OutboundConnector, p: dict[str, Any], accepted: list[AcceptedDomainFact]
 ) -> bool:
@@ -130,10 +128,9 @@ def _inbound_matches(c: InboundConnector, p: dict[str, Any]) -> bool:
     return all(tests[key](p[key]) for key in tests if key in p) and ("enabled" in p or c.enabled)
 
 
-def matching_outbound(tenant: Tenant, params: dict[str, Any]) -> list[OutboundConnector]:
-    accepted = _accepted(tenant)
-    connectors = OutboundConnector.objects.filter(tenant=tenant)
-    return [c for c in connectors if _outbound_matches(c, params, accepted)]
+def matching_outbound(flow: TenantMailFlow, params: dict[str, Any]) -> list[OutboundConnector]:
+    accepted = flow.accepted_facts()
+    return [c for c in flow.outbound if _outbound_matches(c, params, accepted)]
 
 
 def _describe(params: dict[str, Any], filters: set[str]) -> str:
@@ -145,7 +142,7 @@ def _describe(params: dict[str, Any], filters: set[str]) -> str:
 
 def outbound_connector(p: dict[str, Any], ctx: CheckContext) -> Outcome:
     """An enabled outbound connector with these settings exists."""
-    found = matching_outbound(ctx.tenant, p)
+    found = matching_outbound(ctx.flow, p)
     if found:
         return Outcome(True, f"{found[0].name} does this.")
     return Outcome(False, "No enabled outbound connector does this yet.")
@@ -153,9 +150,7 @@ def outbound_connector(p: dict[str, Any], ctx: CheckContext) -> Outcome:
 
 def inbound_connector(p: dict[str, Any], ctx: CheckContext) -> Outcome:
     """An enabled inbound connector with these settings exists."""
-    found = [
-        c for c in InboundConnector.objects.filter(tenant=ctx.tenant) if _inbound_matches(c, p)
-    ]
+    found = [c for c in ctx.flow.inbound if _inbound_matches(c, p)]
     if found:
         return Outcome(True, f"{found[0].name} does this.")
     return Outcome(False, "No enabled inbound connector does this yet.")
@@ -167,7 +162,7 @@ DELIVERY_FIELDS = ("smart_hosts", "use_mx_record", "tls_settings", "tls_domain")
 def validated(p: dict[str, Any], ctx: CheckContext) -> Outcome:
     """A connector with these settings passed a validation run started since the task was
     opened, and still has the delivery settings (smart hosts, TLS) that run tested."""
-    connectors = {c.pk: c for c in matching_outbound(ctx.tenant, p)}
+    connectors = {c.pk: c for c in matching_outbound(ctx.flow, p)}
     if not connectors:
         return Outcome(False, "No enabled outbound connector does this yet.")
     runs = ValidationRun.objects.filter(
@@ -201,27 +196,27 @@ def mail_flows(p: dict[str, Any], ctx: CheckContext) -> Outcome:
     """The mail flow explorer says a message from `sender` to `recipient` flows; with
     `through_connector`, only if some hop uses a connector."""
     try:
-        path = explore_addresses(ctx.tenant, p["sender"], p["recipient"])
+        path = ctx.flow.explore(p["sender"], p["recipient"])
     except ValidationError as exc:
         return Outcome(False, " ".join(exc.messages))
     done = path.flows and (not p.get("through_connector") or any(h.connector for h in path.hops))
     return Outcome(done, path.summary)
 
 
-def _chosen(tenant: Tenant, recipient: str, order: str | None) -> str:
-    decision = router_for_tenant(tenant, order).decide(recipient)
+def _chosen(flow: TenantMailFlow, recipient: str, order: str | None) -> str:
+    decision = flow.router(order).decide(recipient)
     return decision.connector.name if decision.connector else NO_CONNECTOR
 
 
 def connector_chosen(p: dict[str, Any], ctx: CheckContext) -> Outcome:
     """Office 365 picks the named connector for `recipient` (in the tenant's selection order)."""
-    chosen = _chosen(ctx.tenant, p["recipient"], None)
+    chosen = _chosen(ctx.flow, p["recipient"], None)
     return Outcome(_same(chosen, p["connector"]), f"Mail to {p['recipient']} goes to {chosen}.")
 
 
 def accepted_domain(p: dict[str, Any], ctx: CheckContext) -> Outcome:
     """The tenant accepts `name`, with the given type and subdomain setting."""
-    domain = AcceptedDomain.objects.filter(tenant=ctx.tenant, name=p["name"]).first()
+    domain = next((d for d in ctx.flow.accepted_domains if d.name == p["name"]), None)
     if domain is None:
         return Outcome(False, f"{p['name']} isn't an accepted domain.")
     done = domain.domain_type == p.get("type", domain.domain_type) and (
@@ -231,16 +226,16 @@ def accepted_domain(p: dict[str, Any], ctx: CheckContext) -> Outcome:
     return Outcome(done, f"{domain.name}: {domain.get_domain_type_display()}{subdomains}.")
 
 
-def expected_answer(p: dict[str, Any], tenant: Tenant) -> str:
+def expected_answer(p: dict[str, Any], flow: TenantMailFlow) -> str:
     """The right answer, from the engine: the connector Office 365 would choose now (in the
     order the question names), or the MX record the domain should have."""
     if p["question"] == "connector_for":
-        return _chosen(tenant, p["recipient"], p.get("order"))
-    return mx_target(p["domain"], tenant)
+        return _chosen(flow, p["recipient"], p.get("order"))
+    return mx_target(p["domain"], flow.tenant)
 
 
 def answer_is_right(p: dict[str, Any], tenant: Tenant, value: str) -> bool:
-    return _same(value, expected_answer(p, tenant))
+    return _same(value, expected_answer(p, TenantMailFlow(tenant)))
 
 
 def answer(p: dict[str, Any], ctx: CheckContext, task_id: str) -> Outcome:
