@@ -131,9 +131,7 @@ def test_a_trainee_completes_eop_in_front_of_your_own_servers_and_the_trainer_se
     sign_in(watching, base, trainer.email, PASSWORD)
     expect(watching.get_by_role("heading", name="Training classes")).to_be_visible()
     watching.get_by_role("link", name="Tuesday").click()
-    expect(trainer_row(watching, "Trainee 1").locator(".done-count")).to_have_text(
-        f"0 of {tasks}"
-    )
+    expect(trainer_row(watching, "Trainee 1").locator(".done-count")).to_have_text(f"0 of {tasks}")
 
     sign_in(page, base, credentials[0].email, credentials[0].password)
     panel = page.get_by_role("complementary", name="Training")
@@ -169,9 +167,125 @@ def test_a_trainee_completes_eop_in_front_of_your_own_servers_and_the_trainer_se
     expect(trainer_row(watching, "Trainee 1").locator(".done-count")).to_have_text(
         f"{tasks} of {tasks}", timeout=POLL_WAIT
     )
-    expect(trainer_row(watching, "Trainee 2").locator(".done-count")).to_have_text(
-        f"0 of {tasks}"
-    )
+    expect(trainer_row(watching, "Trainee 2").locator(".done-count")).to_have_text(f"0 of {tasks}")
     assert serious_accessibility_violations(watching) == []
     snapshot(watching, "training-trainer-progress")
+    watching.context.close()
+
+
+def classic_scenario(page: Page, source: str, target: str) -> None:
+    """Each dropdown change reloads the page with the advice for the new pair."""
+    for label, wanted in (("From:", source), ("To:", target)):
+        page.wait_for_load_state("load")
+        dropdown = page.get_by_label(label)
+        if dropdown.evaluate("el => el.options[el.selectedIndex].text") != wanted:
+            with page.expect_navigation():
+                dropdown.select_option(label=wanted)
+
+
+def classic_add(page: Page, noun: str, value: str) -> None:
+    page.get_by_role("button", name=f"Add {noun}", exact=True).click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_role("textbox").fill(value)
+    dialog.get_by_role("button", name="ok").click()
+    expect(page.get_by_role("radio", name=value)).to_be_visible()
+
+
+def test_a_trainer_runs_a_hybrid_class_of_three_a_trainee_completes_it_in_classic_and_reset_restores_it(
+    page: Page, live_server: Any, lab_app_worker: Any
+) -> None:
+    import csv
+    import io
+
+    from connectors.models import InboundConnector, OutboundConnector
+
+    base = str(live_server)
+    trainer = User.objects.create_user("trainer@lab.test", PASSWORD, is_trainer=True)
+    scenario = get_scenario("hybrid")
+    assert scenario is not None
+    tasks = len(scenario.tasks)
+
+    watching = page.context.browser.new_context().new_page()  # type: ignore[union-attr]
+    sign_in(watching, base, trainer.email, PASSWORD)
+    watching.get_by_role("link", name="New class").click()
+    watching.get_by_label("Class name").fill("Hybrid Wednesday")
+    watching.get_by_label(scenario.title, exact=False).check()
+    watching.get_by_label("Number of trainees").fill("3")
+    watching.get_by_role("button", name="Create class").click()
+    expect(watching.get_by_role("heading", name="Hybrid Wednesday is ready")).to_be_visible()
+    assert serious_accessibility_violations(watching) == []
+    snapshot(watching, "training-credentials")
+    rows = watching.locator("table.credentials tbody tr")
+    expect(rows).to_have_count(3)
+    shown = [[cell.strip() for cell in row.split("\t")] for row in rows.all_inner_texts()]
+    with watching.expect_download() as download:
+        watching.get_by_role("button", name="Download as CSV").click()
+    sheet = list(csv.reader(io.StringIO(open(download.value.path(), encoding="utf-8").read())))
+    assert sheet[0] == ["Trainee", "Sign-in email", "Password", "Organization"]
+    assert [row[1:3] for row in sheet[1:]] == [row[1:3] for row in shown]
+    email, password = shown[1][1], shown[1][2]  # Trainee 2
+    watching.get_by_role("link", name="Go to the class's progress").click()
+    expect(trainer_row(watching, "Trainee 2").locator(".done-count")).to_have_text(f"0 of {tasks}")
+
+    sign_in(page, base, email, password)
+    page.get_by_role("link", name="Classic Exchange admin center").click()
+    panel = page.get_by_role("complementary", name="Training")
+    expect(panel).to_contain_text("Hybrid: mailboxes in both places")
+    expect(panel.locator("#training-count")).to_contain_text(f"0 of {tasks} tasks done")
+
+    page.get_by_role("button", name="New").click()
+    classic_scenario(page, "Office 365", "Your organization's email server")
+    page.get_by_role("button", name="Next").click()
+    page.get_by_role("textbox", name="Name:").fill("To John's server")
+    page.get_by_role("button", name="Next").click()
+    page.get_by_label("Only when email messages are sent to these domains").check()
+    classic_add(page, "domain", "contoso.com")
+    page.get_by_role("button", name="Next").click()
+    classic_add(page, "smart host", "mail.contoso.com")
+    page.get_by_role("button", name="Next").click()
+    expect(
+        page.get_by_role("heading", name="How should Office 365 connect to your email server?")
+    ).to_be_visible()
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_role("heading", name="Confirm your settings")).to_be_visible()
+    page.get_by_role("button", name="Next").click()
+    page.get_by_role("textbox", name="Email address").fill("john@contoso.com")
+    page.get_by_role("button", name="Validate").click()
+    expect(page.get_by_text("Validation successful")).to_be_visible(timeout=45_000)
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("cell", name="To John's server")).to_be_visible()
+
+    page.get_by_role("button", name="New").click()
+    classic_scenario(page, "Your organization's email server", "Office 365")
+    page.get_by_role("button", name="Next").click()
+    page.get_by_role("textbox", name="Name:").fill("From John's server")
+    page.get_by_role("button", name="Next").click()
+    page.get_by_label("Certificate domain").fill("mail.contoso.com")
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_role("heading", name="Confirm your settings")).to_be_visible()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("cell", name="From John's server")).to_be_visible()
+
+    expect(panel.locator("#training-count")).to_contain_text(
+        f"{tasks} of {tasks} tasks done", timeout=POLL_WAIT
+    )
+    assert serious_accessibility_violations(page) == []
+    snapshot(page, "training-classic-panel")
+    expect(trainer_row(watching, "Trainee 2").locator(".done-count")).to_have_text(
+        f"{tasks} of {tasks}", timeout=POLL_WAIT
+    )
+    for other in ("Trainee 1", "Trainee 3"):
+        expect(trainer_row(watching, other).locator(".done-count")).to_have_text(f"0 of {tasks}")
+
+    # Reset puts Trainee 2's sandbox back: the connectors are gone, the tasks unchecked.
+    trainer_row(watching, "Trainee 2").get_by_role("link", name="Reset").click()
+    expect(watching.get_by_role("heading")).to_contain_text(["Reset"])
+    watching.get_by_role("button", name="Reset", exact=True).click()
+    expect(trainer_row(watching, "Trainee 2").locator(".done-count")).to_have_text(f"0 of {tasks}")
+    seat = User.objects.get(email=email).seat
+    assert not OutboundConnector.objects.filter(tenant=seat.tenant).exists()
+    assert not InboundConnector.objects.filter(tenant=seat.tenant).exists()
+    expect(panel.locator("#training-count")).to_contain_text(
+        f"0 of {tasks} tasks done", timeout=POLL_WAIT
+    )
     watching.context.close()
