@@ -13,6 +13,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -55,9 +56,12 @@ def timed_get(client: Client, url: str, headers: dict[str, str]) -> tuple[list[f
     samples = []
     # Counted with a wrapper: each request resets the debug query log as it starts.
     queries: list[str] = []
-    with connection.execute_wrapper(
-        lambda execute, sql, *a: queries.append(sql) or execute(sql, *a)
-    ):
+
+    def counting(execute: Any, sql: str, *args: Any) -> Any:
+        queries.append(sql)
+        return execute(sql, *args)
+
+    with connection.execute_wrapper(counting):
         client.get(url, headers=headers)
     for _ in range(ROUNDS):
         start = time.perf_counter()

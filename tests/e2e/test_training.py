@@ -220,7 +220,7 @@ def test_a_trainer_runs_a_hybrid_class_of_three_a_trainee_completes_it_in_classi
     shown = [[cell.strip() for cell in row.split("\t")] for row in rows.all_inner_texts()]
     with watching.expect_download() as download:
         watching.get_by_role("button", name="Download as CSV").click()
-    sheet = list(csv.reader(io.StringIO(open(download.value.path(), encoding="utf-8").read())))
+    sheet = list(csv.reader(io.StringIO(download.value.path().read_text(encoding="utf-8"))))
     assert sheet[0] == ["Trainee", "Sign-in email", "Password", "Organization"]
     assert [row[1:3] for row in sheet[1:]] == [row[1:3] for row in shown]
     email, password = shown[1][1], shown[1][2]  # Trainee 2
