@@ -15,15 +15,24 @@ class MembershipInline(admin.TabularInline[Membership, User]):
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):  # type: ignore[type-arg]  # its stubs want an AbstractUser
     ordering = ["email"]
-    list_display = ["email", "display_name", "is_staff", "is_active"]
+    list_display = ["email", "display_name", "is_staff", "is_trainer", "is_active"]
     search_fields = ["email", "display_name"]
-    list_filter = ["is_staff", "is_active", "memberships__tenant"]
+    list_filter = ["is_staff", "is_trainer", "is_active", "memberships__tenant"]
     inlines = [MembershipInline]
     fieldsets = (
         (None, {"fields": ("email", "display_name", "password")}),
         (
             "Permissions",
-            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+            {
+                "fields": (
+                    "is_active",
+                    "is_trainer",
+                    "is_staff",
+                    "is_superuser",
+                    "groups",
+                    "user_permissions",
+                )
+            },
         ),
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )

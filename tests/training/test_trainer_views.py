@@ -244,7 +244,7 @@ def test_the_class_page_shows_the_scenario_and_a_polled_progress_table(
     for name in ("class_reset", "class_close"):
         assert reverse(f"training:{name}", args=[training_class.pk]) in page
     assert reverse("training:seat_reset", args=[training_class.pk, 2]) in page
-    assert "Open sandbox (view only)" in page
+    assert "View sandbox" in page
 
 
 def test_a_task_done_shows_on_the_next_poll_as_just_the_table(
@@ -280,7 +280,7 @@ def test_a_closed_class_says_so_and_offers_no_resets(
     assert reverse("training:class_reset", args=[training_class.pk]) not in page
     assert reverse("training:seat_reset", args=[training_class.pk, 1]) not in page
     assert 'hx-trigger="every 5s"' not in page  # nobody can change a thing any more
-    assert "Open sandbox (view only)" in page
+    assert "View sandbox" in page
 
 
 # --- Resets and closing -------------------------------------------------------------------------
