@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django import forms
@@ -19,7 +20,16 @@ def _scenario_choices() -> list[tuple[str, Any]]:
     ]
 
 
+def _new_token() -> str:
+    return uuid.uuid4().hex
+
+
 class ClassForm(forms.Form):
+    # Sent back with the form: a second POST of the same form (a reload of the passwords page)
+    # finds the class it made rather than making another.
+    token = forms.CharField(
+        widget=forms.HiddenInput, initial=_new_token, max_length=64, required=False
+    )
     name = forms.CharField(
         label="Class name",
         max_length=64,

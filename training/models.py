@@ -18,12 +18,22 @@ class TrainingClass(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="training_classes"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # The New class form's own token: sent again (a reload of the page that showed the
+    # passwords), it finds this class instead of making a second one.
+    creation_token = models.CharField(max_length=64, blank=True)
     # Closed: the trainees can no longer sign in; their sandboxes stay for the trainer to review.
     closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "training classes"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["trainer", "creation_token"],
+                condition=~models.Q(creation_token=""),
+                name="one_class_per_new_class_form",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

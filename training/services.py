@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from eac import services as tenant_services
@@ -50,18 +50,39 @@ def scenario_of(training_class: TrainingClass) -> Scenario:
     return scenario
 
 
-@transaction.atomic
+class AlreadyCreated(Exception):
+    """The New class form was sent again: its class exists, and its passwords were shown once."""
+
+    def __init__(self, training_class: TrainingClass) -> None:
+        super().__init__(f"{training_class.name} was already created from this form.")
+        self.training_class = training_class
+
+
 def class_create(
-    *, trainer: User, name: str, scenario: Scenario, trainees: int
+    *, trainer: User, name: str, scenario: Scenario, trainees: int, creation_token: str = ""
 ) -> tuple[TrainingClass, list[Credential]]:
     """The class, one account and one sandbox tenant per trainee. The passwords are returned
-    once, here, and kept only as hashes."""
+    once, here, and kept only as hashes. A `creation_token` already used by this trainer raises
+    AlreadyCreated rather than making the class twice."""
     if not trainer.is_trainer:
         raise ValidationError("Only trainers can create classes.")
     if not 1 <= trainees <= MAX_TRAINEES:
         raise ValidationError(f"A class has from 1 to {MAX_TRAINEES} trainees.")
+    try:
+        return _class_create(trainer, name, scenario, trainees, creation_token)
+    except IntegrityError:
+        existing = TrainingClass.objects.filter(trainer=trainer, creation_token=creation_token)
+        if creation_token and (found := existing.first()):
+            raise AlreadyCreated(found) from None
+        raise
+
+
+@transaction.atomic
+def _class_create(
+    trainer: User, name: str, scenario: Scenario, trainees: int, creation_token: str
+) -> tuple[TrainingClass, list[Credential]]:
     training_class = TrainingClass.objects.create(
-        name=name.strip(), scenario=scenario.id, trainer=trainer
+        name=name.strip(), scenario=scenario.id, trainer=trainer, creation_token=creation_token
     )
     credentials = [_seat_create(training_class, scenario, n) for n in range(1, trainees + 1)]
     return training_class, credentials
@@ -122,6 +143,23 @@ def class_reset(*, training_class: TrainingClass, actor: User) -> int:
     for seat in seats:
         seat_reset(seat=seat, actor=actor)
     return len(seats)
+
+
+@transaction.atomic
+def seat_new_password(*, seat: Seat, actor: User) -> Credential:
+    """A new password for a trainee who lost theirs, returned once; the old one stops working."""
+    _refuse_if_closed(seat.training_class)
+    password = generate_password()
+    seat.trainee.set_password(password)
+    seat.trainee.save(update_fields=["password"])
+    audit_record(
+        tenant=seat.tenant,
+        actor=actor,
+        action="sandbox.new_password",
+        target=seat.trainee,
+        after={"trainee": seat.trainee.email},
+    )
+    return Credential(seat.number, seat.trainee.email, password)
 
 
 @transaction.atomic

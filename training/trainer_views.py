@@ -97,9 +97,17 @@ def class_new(request: TrainerRequest) -> HttpResponse:
                 name=form.cleaned_data["name"],
                 scenario=form.cleaned_data["scenario"],
                 trainees=form.cleaned_data["trainees"],
+                creation_token=form.cleaned_data["token"],
             )
         except ValidationError as exc:
             form.add_error(None, exc)
+        except services.AlreadyCreated as exc:
+            messages.warning(
+                request,
+                f"{exc.training_class.name} was already created from that form; its passwords "
+                "were shown then. Give a trainee a new password with New password.",
+            )
+            return redirect("training:class", exc.training_class.pk)
         else:
             return _credentials_page(request, training_class, credentials)
     status = 422 if form.is_bound else 200
@@ -107,11 +115,18 @@ def class_new(request: TrainerRequest) -> HttpResponse:
 
 
 def _credentials_page(
-    request: TrainerRequest, training_class: TrainingClass, credentials: list[Credential]
+    request: TrainerRequest,
+    training_class: TrainingClass,
+    credentials: list[Credential],
+    heading: str = "",
 ) -> HttpResponse:
     """Rendered in answer to the POST, never redirected to: the passwords exist only in this
     response, so neither a reload of a URL nor a cache may bring them back."""
-    context = {"training_class": training_class, "credentials": credentials}
+    context = {
+        "training_class": training_class,
+        "credentials": credentials,
+        "heading": heading or f"{training_class.name} is ready",
+    }
     response = render(request, "training/trainer/credentials.html", context)
     add_never_cache_headers(response)
     return response
@@ -281,6 +296,30 @@ def _perform(
     else:
         messages.success(request, success)
     return redirect("training:class", training_class.pk)
+
+
+@trainer_required
+def seat_password(request: TrainerRequest, pk: int, number: int) -> HttpResponse:
+    seat = _own_seat(request, pk, number)
+    if request.method == "POST":
+        try:
+            credential = services.seat_new_password(seat=seat, actor=request.user)
+        except ValidationError as exc:  # a closed class
+            messages.error(request, " ".join(exc.messages))
+            return redirect("training:class", pk)
+        heading = f"A new password for {seat.label}"
+        return _credentials_page(request, seat.training_class, [credential], heading)
+    return _confirm(
+        request,
+        seat.training_class,
+        title=f"Give {seat.label} a new password?",
+        paragraphs=[
+            f"{seat.label}'s current password stops working at once and they are signed out; "
+            "the new one is shown "
+            "once, on the next page. Their sandbox stays as it is.",
+        ],
+        button="New password",
+    )
 
 
 # --- Looking into a sandbox ----------------------------------------------------------------------

@@ -16,6 +16,11 @@ urlpatterns = [
     path("<int:pk>/close/", trainer_views.class_close, name="class_close"),
     path("<int:pk>/trainees/<int:number>/reset/", trainer_views.seat_reset, name="seat_reset"),
     path("<int:pk>/trainees/<int:number>/review/", trainer_views.seat_review, name="seat_review"),
+    path(
+        "<int:pk>/trainees/<int:number>/password/",
+        trainer_views.seat_password,
+        name="seat_password",
+    ),
     # The trainee's panel beside the console (trainee_views.py)
     path("panel/", trainee_views.panel, name="panel"),
     path("briefing/", trainee_views.briefing, name="briefing"),

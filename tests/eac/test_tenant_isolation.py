@@ -100,6 +100,9 @@ OBJECT_URLS = {
     "training:seat_reset": lambda f: [
         reverse("training:seat_reset", args=[_fabrikam_class(f).pk, 1])
     ],
+    "training:seat_password": lambda f: [
+        reverse("training:seat_password", args=[_fabrikam_class(f).pk, 1])
+    ],
     "training:seat_review": lambda f: [
         reverse("training:seat_review", args=[_fabrikam_class(f).pk, 1])
     ],

@@ -423,3 +423,88 @@ def test_make_trainer_refuses_a_bad_email_with_a_message_and_exit_code_2(
     errors = capsys.readouterr().err
     assert "'not an email' isn't an email address." in errors
     assert "Traceback" not in errors
+
+
+# --- Sending the New class form twice; a new password for one trainee ---------------------------
+
+
+def test_sending_the_new_class_form_again_finds_the_class_instead_of_making_another(
+    trainer_client: Client,
+) -> None:
+    data = {"name": "Monday", "scenario": "hybrid", "trainees": "2"}
+    data["token"] = _form_token(trainer_client)
+    first = trainer_client.post(reverse("training:class_new"), data)
+    assert first.status_code == 200 and "Passwords are shown only once" in first.content.decode()
+
+    # The browser's reload of the passwords page sends the same form again.
+    where, toasts = _post_form_and_follow(trainer_client, reverse("training:class_new"), data)
+
+    training_class = TrainingClass.objects.get()
+    assert where == reverse("training:class", args=[training_class.pk])
+    assert toasts == [
+        "Monday was already created from that form; its passwords were shown then. "
+        "Give a trainee a new password with New password."
+    ]
+    assert Seat.objects.count() == 2 and Tenant.objects.filter(seat__isnull=False).count() == 2
+
+    fresh_form = dict(data, token=_form_token(trainer_client))
+    assert trainer_client.post(reverse("training:class_new"), fresh_form).status_code == 200
+    assert TrainingClass.objects.count() == 2  # a fresh form is a new class, same name or not
+
+
+def _form_token(client: Client) -> str:
+    """The token of a New class form as the browser got it."""
+    form = _page(client, reverse("training:class_new"))
+    found = re.search(r'name="token" value="([0-9a-f]{32})"', form)
+    assert found, "the form carries its token"
+    return found.group(1)
+
+
+def _post_form_and_follow(client: Client, url: str, data: dict[str, str]) -> tuple[str, list[str]]:
+    response = client.post(url, data, follow=True)
+    assert response.status_code == 200
+    toasts = re.findall(r'<p class="toast [^"]*">(.*?)</p>', response.content.decode())
+    return response.redirect_chain[-1][0], [unescape(t) for t in toasts]
+
+
+def test_a_new_password_is_shown_once_and_the_old_one_and_its_sessions_stop_working(
+    trainer_client: Client, make_class: MakeClass
+) -> None:
+    training_class, credentials = make_class("hybrid", trainees=2)
+    url = reverse("training:seat_password", args=[training_class.pk, 2])
+    assert url in _page(trainer_client, reverse("training:class", args=[training_class.pk]))
+    confirm = _page(trainer_client, url)
+    assert "Give Trainee 2 a new password?" in confirm
+    open_session = _signed_in(credentials[1].email, credentials[1].password)
+    assert open_session is not None
+
+    response = trainer_client.post(url)
+
+    assert response.status_code == 200 and "no-store" in response["Cache-Control"]
+    page = response.content.decode()
+    assert "A new password for Trainee 2" in page
+    ((email, password),) = re.findall(
+        r"<tr><td>Trainee 2</td><td>([^<]+)</td><td><code>([^<]+)</code></td></tr>", page
+    )
+    assert email == credentials[1].email and password != credentials[1].password
+    assert _signed_in(email, credentials[1].password) is None
+    assert _signed_in(email, password) is not None
+    assert open_session.get(reverse("connectors:list")).status_code == 302  # signed out
+    assert (
+        _signed_in(credentials[0].email, credentials[0].password) is not None
+    )  # the others keep theirs
+
+
+def test_a_closed_class_gives_no_new_passwords(
+    trainer_client: Client, make_class: MakeClass
+) -> None:
+    from training.services import class_close
+
+    training_class, credentials = make_class("hybrid", trainees=1)
+    class_close(training_class=training_class)
+    where, toasts = _post_and_follow(
+        trainer_client, reverse("training:seat_password", args=[training_class.pk, 1])
+    )
+    assert where == reverse("training:class", args=[training_class.pk])
+    assert toasts == ["This class is closed; its sandboxes are kept as they are."]
+    assert "New password" not in _page(trainer_client, where)
