@@ -27,9 +27,9 @@ def tenants_for_recipients(recipients: Iterable[str], sender: str) -> dict[int |
 
     A recipient belongs to the tenants with its domain as an accepted domain or a lab domain, or
     a parent of it accepted with subdomains. Sandbox tenants of one class all accept the same
-    domains, so when
-    several match, the ones the sender belongs to win: the probe always sends from its tenant's
-    own initial domain, so a trainee's test message lands in that trainee's mailbox only.
+    domains, so when several match, the ones the sender belongs to win: the probe always sends
+    from its tenant's own initial domain, so a trainee's test message lands in that trainee's
+    mailbox only.
     """
     recipients = list(recipients)
     domains = {_domain_of(r) for r in recipients} | {_domain_of(sender)}
