@@ -16,6 +16,7 @@ from eac import services as tenant_services
 from eac.models import AcceptedDomain, AuditEvent, DomainType, Mailbox, Tenant
 from lab.behaviours import Behaviour
 from lab.models import LabDomain, LabMessage
+from lab.selectors import lab_domain_names
 from lab.services import lab_message_store
 from lab.smtp import Delivery
 from tests.conftest import make_outbound
@@ -166,6 +167,7 @@ def test_partner_mail_lands_in_the_sandbox_that_plays_the_partner(make_class) ->
     assert list(LabDomain.objects.filter(tenant=first.tenant).values_list("name", flat=True)) == [
         "tailspintoys.com"
     ]
+    assert "tailspintoys.com" in lab_domain_names()  # the lab's DNS and certificates serve it
     lab_message_store(
         delivery(f"O365ConnectorValidation@{first.tenant.initial_domain}", "ana@tailspintoys.com")
     )

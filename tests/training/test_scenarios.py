@@ -73,3 +73,31 @@ def test_a_broken_scenario_file_is_refused_with_its_name_and_the_reason(
         load_scenario(path)
     assert message in str(caught.value)
     assert str(caught.value).startswith("broken.toml")
+
+
+def test_a_broken_scenario_file_is_reported_when_the_console_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
+    from training import scenarios
+
+    (tmp_path / "good.toml").write_text(
+        (scenarios.SCENARIO_DIR / "hybrid.toml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    (tmp_path / "typo.toml").write_text("title = 'x'\nsummary = 's'\n", encoding="utf-8")
+    monkeypatch.setattr(scenarios, "SCENARIO_DIR", tmp_path)
+
+    with pytest.raises(SystemCheckError) as caught:
+        call_command("check")
+
+    assert "training.E001" in str(caught.value)
+    assert "typo.toml: `briefing` must be a non-empty text" in str(caught.value)
+    assert "good.toml" not in str(caught.value)
+
+
+def test_the_shipped_scenario_files_pass_the_startup_check() -> None:
+    from training.apps import scenario_files_check
+
+    assert scenario_files_check() == []
