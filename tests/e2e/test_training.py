@@ -207,7 +207,7 @@ def test_a_trainer_runs_a_hybrid_class_of_three_a_trainee_completes_it_in_classi
 
     watching = page.context.browser.new_context().new_page()  # type: ignore[union-attr]
     sign_in(watching, base, trainer.email, PASSWORD)
-    watching.get_by_role("link", name="New class").click()
+    watching.get_by_role("main").get_by_role("link", name="New class").click()
     watching.get_by_label("Class name").fill("Hybrid Wednesday")
     watching.get_by_label(scenario.title, exact=False).check()
     watching.get_by_label("Number of trainees").fill("3")
