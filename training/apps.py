@@ -19,7 +19,7 @@ def scenario_files_check(app_configs: Any = None, **kwargs: Any) -> list[checks.
     `manage.py check`), with the file and the reason, rather than as an error page later."""
     from training.scenarios import SCENARIO_DIR, ScenarioError, load_scenario
 
-    problems = []
+    problems: list[checks.CheckMessage] = []
     for path in sorted(SCENARIO_DIR.glob("*.toml")):
         try:
             load_scenario(path)
