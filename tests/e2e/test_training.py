@@ -14,6 +14,9 @@ from eac.models import User
 from lab.models import LabMessage
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import serious_accessibility_violations, snapshot
+from tests.e2e.test_classic_wizard import add_with_dialog
+from tests.e2e.test_classic_wizard import scenario as classic_scenario
+from tests.e2e.test_wizard import choose, next_step
 from tests.workers import lab_app_worker
 from training.scenarios import get_scenario
 from training.services import class_create
@@ -32,16 +35,8 @@ def sign_in(page: Page, base: str, email: str, password: str) -> None:
     page.get_by_role("button", name="Sign in").click()
 
 
-def choose(page: Page, group: str, label: str) -> None:
-    page.get_by_role("group", name=group).get_by_label(label, exact=True).check()
-
-
 def at_step(page: Page, heading: str) -> None:
     expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
-
-
-def next_step(page: Page) -> None:
-    page.get_by_role("button", name="Next").click()
 
 
 def add_connector_to_your_server(page: Page) -> None:
@@ -173,24 +168,6 @@ def test_a_trainee_completes_eop_in_front_of_your_own_servers_and_the_trainer_se
     watching.context.close()
 
 
-def classic_scenario(page: Page, source: str, target: str) -> None:
-    """Each dropdown change reloads the page with the advice for the new pair."""
-    for label, wanted in (("From:", source), ("To:", target)):
-        page.wait_for_load_state("load")
-        dropdown = page.get_by_label(label)
-        if dropdown.evaluate("el => el.options[el.selectedIndex].text") != wanted:
-            with page.expect_navigation():
-                dropdown.select_option(label=wanted)
-
-
-def classic_add(page: Page, noun: str, value: str) -> None:
-    page.get_by_role("button", name=f"Add {noun}", exact=True).click()
-    dialog = page.get_by_role("dialog")
-    dialog.get_by_role("textbox").fill(value)
-    dialog.get_by_role("button", name="ok").click()
-    expect(page.get_by_role("radio", name=value)).to_be_visible()
-
-
 def test_a_trainer_runs_a_hybrid_class_of_three_a_trainee_completes_it_in_classic_and_reset_restores_it(
     page: Page, live_server: Any, lab_app_worker: Any
 ) -> None:
@@ -239,9 +216,9 @@ def test_a_trainer_runs_a_hybrid_class_of_three_a_trainee_completes_it_in_classi
     page.get_by_role("textbox", name="Name:").fill("To John's server")
     page.get_by_role("button", name="Next").click()
     page.get_by_label("Only when email messages are sent to these domains").check()
-    classic_add(page, "domain", "contoso.com")
+    add_with_dialog(page, "domain", "contoso.com")
     page.get_by_role("button", name="Next").click()
-    classic_add(page, "smart host", "mail.contoso.com")
+    add_with_dialog(page, "smart host", "mail.contoso.com")
     page.get_by_role("button", name="Next").click()
     expect(
         page.get_by_role("heading", name="How should Office 365 connect to your email server?")
