@@ -15,13 +15,17 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from connectors import services, wizard
+from connectors.draft_validation import apply_validation_buttons, asks_first
 from connectors.formfields import LIST_ACTION, apply_list_action
-from connectors.models import InboundConnector, OutboundConnector
+from connectors.models import ConnectorDraft, InboundConnector, OutboundConnector
 from connectors.services import AnyConnector, ConnectorConflict
+from connectors.views import list_context
 from eac.roles import Capability
 from eac.tenancy import TenantRequest, capability_required, get_for_tenant
+from validation.services import run_progress
 
 OPENED_SALT = "connectors.edit.opened"
 
@@ -74,44 +78,75 @@ def _details_url(connector: AnyConnector) -> str:
 # --- Edit … ------------------------------------------------------------------------------------
 
 
-@capability_required(Capability.MANAGE_CONNECTORS)
-def connector_edit(request: TenantRequest, direction: str, pk: uuid.UUID, key: str) -> HttpResponse:
-    connector = _connector(request, direction, pk)
+def _edit_step(connector: AnyConnector, key: str) -> wizard.Step:
     step = next((s for s in wizard.edit_steps(connector) if s.key == key), None)
     if step is None:
         raise Http404("This connector has no such page.")
+    return step
+
+
+def validates_first(connector: AnyConnector, key: str, fields: dict[str, Any]) -> bool:
+    """Whether an edit goes on to "Validation email" before it is saved, as in the New EAC: any
+    edit of an outbound connector's use, routing or restrictions, and turning one on."""
+    if not isinstance(connector, OutboundConnector):
+        return False
+    return key in CHANGES_THAT_VALIDATE or fields.get("enabled") is True
+
+
+CHANGES_THAT_VALIDATE = frozenset({"use", "routing", "security"})
+
+
+@vary_on_headers("HX-Request")
+@capability_required(Capability.MANAGE_CONNECTORS)
+def connector_edit(request: TenantRequest, direction: str, pk: uuid.UUID, key: str) -> HttpResponse:
+    connector = _connector(request, direction, pk)
+    step = _edit_step(connector, key)
+    pending = _pending_draft(request, connector)  # Back from "Validation email"
     if request.method != "POST":
-        return _edit_page(request, connector, step, _form(step, connector), _sign(connector))
+        form = _form(step, connector, draft=pending)
+        return _edit_page(request, connector, step, form, _sign(connector), pending=pending)
     token = request.POST.get("opened", "")
     opened = _unsign(token, connector)
     form = _form(step, connector, data=request.POST)
     if LIST_ACTION in request.POST:  # + or a delete icon: redisplay, nothing is saved yet
         shown = apply_list_action(form, request.POST[LIST_ACTION])
-        return _edit_page(request, connector, step, shown, token)
+        return _edit_page(request, connector, step, shown, token, pending=pending)
     if not form.is_valid():
-        return _edit_page(request, connector, step, form, token, status=422)
+        return _edit_page(request, connector, step, form, token, pending=pending, status=422)
     values = form.json()  # type: ignore[attr-defined]
-    if "retain_headers" in values and "retain_headers" not in form.fields:
-        # Not on this connector's page (partner connectors): what the page doesn't show stays.
-        values["retain_headers"] = connector.cloud_services_mail_enabled
+    fields = wizard.edited_fields(connector, step.key, values)
+    if validates_first(connector, step.key, fields):
+        conflict = services.connector_conflict(
+            connector=connector, expected_version=opened["version"], opened=opened["settings"]
+        )
+        if conflict is not None:  # say so now, not after validating
+            return _edit_page(
+                request, connector, step, form, _sign(connector), status=409, conflict=conflict
+            )
+        draft = services.connector_edit_draft(
+            connector=connector,
+            actor=request.user,
+            changes={step.key: values},
+            opened=opened,
+            draft=pending,
+        )
+        return redirect(_validation_url(connector, step, draft))
     try:
         services.connector_update(
             connector=connector,
             actor=request.user,
-            fields=wizard.edited_fields(connector, step.key, values),
+            fields=fields,
             expected_version=opened["version"],
             opened=opened["settings"],
         )
     except ConnectorConflict as exc:
         # The user's input stays; Save again now replaces the other save, knowingly.
-        changed = list(dict.fromkeys(FIELD_LABELS.get(f, f) for f in exc.changed))
-        context = {"conflict": True, "changed": changed}
         return _edit_page(
-            request, exc.current, step, form, _sign(exc.current), status=409, extra=context
+            request, exc.current, step, form, _sign(exc.current), status=409, conflict=exc
         )
     except ValidationError as exc:
         _add_errors(form, exc)
-        return _edit_page(request, connector, step, form, token, status=422)
+        return _edit_page(request, connector, step, form, token, pending=pending, status=422)
     except ObjectDoesNotExist:
         messages.error(request, f"{connector.name} was deleted by someone else.")
         return redirect("connectors:list")
@@ -119,13 +154,113 @@ def connector_edit(request: TenantRequest, direction: str, pk: uuid.UUID, key: s
     return redirect(_details_url(connector))
 
 
-def _form(step: wizard.Step, connector: AnyConnector, data: Any = None) -> forms.Form:
+def _pending_draft(request: TenantRequest, connector: AnyConnector) -> ConnectorDraft | None:
+    """The draft of this edit already on its way to "Validation email", if the page names one."""
+    draft_id = request.POST.get("draft") or request.GET.get("draft") or ""
+    try:
+        uuid.UUID(draft_id)
+    except ValueError:
+        return None
+    return ConnectorDraft.objects.filter(
+        pk=draft_id,
+        tenant=request.tenant,
+        editing_connector_id=connector.pk,
+        created_connector_id__isnull=True,
+    ).first()
+
+
+def _validation_url(connector: AnyConnector, step: wizard.Step, draft: ConnectorDraft) -> str:
+    return reverse(
+        "connectors:edit_validation", args=[connector.direction, connector.pk, step.key, draft.pk]
+    )
+
+
+@vary_on_headers("HX-Request")
+@capability_required(Capability.MANAGE_CONNECTORS)
+def connector_edit_validation(
+    request: TenantRequest, direction: str, pk: uuid.UUID, key: str, draft_id: uuid.UUID
+) -> HttpResponse:
+    """An outbound edit's "Validation email": addresses, Validate, then Save (SPEC §3)."""
+    connector = _connector(request, direction, pk)
+    if not isinstance(connector, OutboundConnector):
+        raise Http404("Only outbound connectors are validated.")
+    step = _edit_step(connector, key)
+    draft = get_for_tenant(
+        ConnectorDraft.objects.select_related("validation_run"),
+        request.tenant,
+        pk=draft_id,
+        editing_connector_id=connector.pk,
+    )
+    if draft.created_connector_id:  # saved already (a second Save): show the result
+        return redirect(_details_url(connector))
+    saved = draft.data.get("validation", {}).get("recipients", connector.validation_recipients)
+    context: dict[str, Any] = {"recipients": saved, "run": draft.validation_run}
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        if action == "back":
+            return redirect(
+                f"{reverse('connectors:edit', args=[direction, pk, key])}?draft={draft.pk}"
+            )
+        context, status = apply_validation_buttons(
+            request.POST, draft=draft, tenant=request.tenant, actor=request.user
+        )
+        if status == 200 and action in ("save", "proceed"):
+            if asks_first(draft, context["recipients"], action):
+                context["confirm"] = True
+            else:
+                return _save_validated_edit(request, connector, step, draft, context)
+    if context["run"] is not None:
+        context["progress"] = run_progress(context["run"])
+    return _validation_page(request, connector, step, draft, context, status=status)
+
+
+def _save_validated_edit(
+    request: TenantRequest,
+    connector: AnyConnector,
+    step: wizard.Step,
+    draft: ConnectorDraft,
+    context: dict[str, Any],
+) -> HttpResponse:
+    wizard.save_step(draft, wizard.STEP_BY_KEY["validation"], {"recipients": context["recipients"]})
+    try:
+        services.connector_save_draft(draft=draft, actor=request.user)
+    except ConnectorConflict as exc:
+        message = _conflict_text(exc)
+        return _validation_page(
+            request, connector, step, draft, context | {"conflict": message}, status=409
+        )
+    except ValidationError as exc:
+        context |= {"error": " ".join(exc.messages)}
+        return _validation_page(request, connector, step, draft, context, status=422)
+    except ObjectDoesNotExist:
+        messages.error(request, f"{connector.name} was deleted by someone else.")
+        return redirect("connectors:list")
+    messages.success(request, "Connector updated successfully")
+    return redirect(_details_url(connector))
+
+
+def _form(
+    step: wizard.Step,
+    connector: AnyConnector,
+    data: Any = None,
+    draft: ConnectorDraft | None = None,
+) -> forms.Form:
     # Empty values are left out so a greyed-out choice shows the form's default, as in the wizard.
     values = wizard.step_values_of(connector, step.key)
+    if draft is not None:  # Back from "Validation email": what was chosen then
+        values = draft.data.get(step.key, values)
     initial = {k: v for k, v in values.items() if v not in ("", None)}
     source, target = wizard.connector_scenario(connector)
     assert step.form is not None
-    return step.form(data=data, initial=initial, source=source, target=target)  # type: ignore[call-arg]
+    return step.form(  # type: ignore[call-arg]
+        data=data,
+        initial=initial,
+        source=source,
+        target=target,
+        tenant=connector.tenant,
+        connector_id=connector.pk,
+    )
 
 
 def _sign(connector: AnyConnector) -> str:
@@ -157,6 +292,31 @@ def _add_errors(form: forms.Form, exc: ValidationError) -> None:
         form.add_error(next((n for n in names if n in form.fields), None), errors)
 
 
+def _conflict_text(exc: ConnectorConflict) -> list[str]:
+    changed = list(dict.fromkeys(FIELD_LABELS.get(f, f) for f in exc.changed))
+    lines = [
+        "Someone else saved changes to this connector while you were editing it. Your changes "
+        "weren't saved, and they're still below."
+    ]
+    if changed:
+        lines.append(f"Changed meanwhile: {', '.join(changed)}.")
+    return lines
+
+
+def _panel(
+    request: TenantRequest, template: str, context: dict[str, Any], status: int
+) -> HttpResponse:
+    """An edit panel: in the details flyout's place for htmx, else the Connectors page with the
+    panel where the flyout would be."""
+    if request.htmx and not request.htmx.history_restore_request:
+        return render(request, template, context, status=status)
+    heading = context["step"].heading if template.endswith("edit.html") else "Validation email"
+    page = list_context(request) | context | {"panel_template": template}
+    page["page_title"] = f"{heading} - {context['connector'].name}"
+    page["selected_id"] = str(context["connector"].pk)
+    return render(request, "connectors/list.html", page, status=status)
+
+
 def _edit_page(
     request: TenantRequest,
     connector: AnyConnector,
@@ -165,9 +325,12 @@ def _edit_page(
     opened: str,
     *,
     status: int = 200,
-    extra: dict[str, Any] | None = None,
+    pending: ConnectorDraft | None = None,
+    conflict: ConnectorConflict | None = None,
 ) -> HttpResponse:
     source, target = wizard.connector_scenario(connector)
+    turning_on = form.is_bound and form.data.get("turn_on") and not connector.enabled
+    fields = {"enabled": True} if turning_on else {}
     context = {
         "connector": connector,
         "step": step,
@@ -175,12 +338,43 @@ def _edit_page(
         "source": source,
         "target": target,
         "opened": opened,
+        "pending": pending,
+        "next_label": "Next" if validates_first(connector, step.key, fields) else "Save",
+        "turns_on_to_validate": isinstance(connector, OutboundConnector)
+        and step.key == "name"
+        and not connector.enabled,
         "action_url": reverse(
             "connectors:edit", args=[connector.direction, connector.pk, step.key]
         ),
         "cancel_url": _details_url(connector),
-    } | (extra or {})
-    return render(request, "connectors/edit.html", context, status=status)
+        "conflict": _conflict_text(conflict) if conflict else [],
+    }
+    return _panel(request, "connectors/edit.html", context, status)
+
+
+def _validation_page(
+    request: TenantRequest,
+    connector: AnyConnector,
+    step: wizard.Step,
+    draft: ConnectorDraft,
+    context: dict[str, Any],
+    *,
+    status: int = 200,
+) -> HttpResponse:
+    _, target = wizard.connector_scenario(connector)
+    url = _validation_url(connector, step, draft)
+    notices = [context.get("unavailable"), *context.get("conflict", [])]
+    context = context | {
+        "notices": [text for text in notices if text],
+        "connector": connector,
+        "step": step,
+        "draft": draft,
+        "target": target,
+        "action_url": url,
+        "target_id": "flyout",
+        "cancel_url": _details_url(connector),
+    }
+    return _panel(request, "connectors/edit_validation.html", context, status)
 
 
 # --- Turn on / Turn off ------------------------------------------------------------------------
@@ -193,6 +387,17 @@ def connector_set_status(request: TenantRequest, direction: str, pk: uuid.UUID) 
     wanted = request.POST.get("status")
     if wanted not in ("on", "off"):
         return HttpResponseBadRequest("Turn the connector on or off.")
+    if (
+        wanted == "on"
+        and not connector.enabled
+        and validates_first(connector, "name", {"enabled": True})
+    ):
+        # As the New EAC does: an outbound connector is validated on its way back on.
+        values = wizard.step_values_of(connector, "name") | {"turn_on": True}
+        draft = services.connector_edit_draft(
+            connector=connector, actor=request.user, changes={"name": values}
+        )
+        return redirect(_validation_url(connector, wizard.STEP_BY_KEY["name"], draft))
     services.connector_set_enabled(connector=connector, actor=request.user, enabled=wanted == "on")
     messages.success(request, f"{connector.name} was turned {wanted}.")
     return redirect(_details_url(connector))

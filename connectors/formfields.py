@@ -71,9 +71,13 @@ class ValueListWidget(forms.Widget):
             items, typed = list(value.items), value.typed
         else:
             items, typed = list(value or []), ""
+        attrs = context["widget"]["attrs"]
         context["widget"].update(
             items=items,
             typed=typed,
+            # Django puts these on the field's control; here that is the box beside the +.
+            aria_invalid=attrs.get("aria-invalid"),
+            aria_describedby=attrs.get("aria-describedby"),
             add_label=self.add_label,
             placeholder=self.placeholder,
             list_action=LIST_ACTION,

@@ -245,3 +245,10 @@ class ConnectorDraft(models.Model):
 
     def __str__(self) -> str:
         return f"Draft {self.data.get('name', {}).get('name', self.id)}"
+
+    def created_connector(self) -> OutboundConnector | InboundConnector | None:
+        """The connector this draft became, if it did and that connector still exists."""
+        if self.created_connector_id is None:
+            return None
+        model = OutboundConnector if self.created_direction == "outbound" else InboundConnector
+        return model.objects.filter(pk=self.created_connector_id).first()

@@ -74,8 +74,11 @@ def connector_create_from_draft(*, draft: ConnectorDraft, actor: User | None) ->
     from validation.models import ValidationRun
 
     draft = ConnectorDraft.objects.select_for_update().get(pk=draft.pk)
-    if draft.created_connector_id is not None:
-        raise ValidationError("This connector has already been created.")
+    if draft.created_connector_id is not None:  # a second Create of the same draft: the same one
+        created = draft.created_connector()
+        if created is None:
+            raise ValidationError("This connector was created, then deleted.")
+        return created
     values = wizard.revalidate(draft)
     model, fields = wizard.connector_fields(values)
     if model is OutboundConnector:
@@ -108,6 +111,11 @@ NOT_SETTINGS = frozenset(
 )
 
 
+# Where and how an outbound connector delivers: what a validation run proves.
+ROUTE_AND_TLS = frozenset({"use_mx_record", "smart_hosts", "tls_settings", "tls_domain"})
+VALIDATION_RESULT = frozenset({"is_validated", "last_validation_timestamp"})
+
+
 def connector_settings(connector: AnyConnector) -> dict[str, Any]:
     """The connector's settings as JSON-friendly data: what an edit page was opened with."""
     return {k: v for k, v in snapshot(connector).items() if k not in NOT_SETTINGS}
@@ -126,6 +134,16 @@ def _changed_since(opened: dict[str, Any] | None, current: AnyConnector) -> list
     if opened is None:
         return []
     return [k for k, v in connector_settings(current).items() if k in opened and opened[k] != v]
+
+
+def connector_conflict(
+    *, connector: AnyConnector, expected_version: int, opened: dict[str, Any] | None
+) -> ConnectorConflict | None:
+    """The conflict a save would meet now, if someone saved since the edit was opened: lets an
+    edit that goes on to validation say so before, not only at Save."""
+    if connector.version == expected_version:
+        return None
+    return ConnectorConflict(current=connector, changed=_changed_since(opened, connector))
 
 
 @transaction.atomic
@@ -151,6 +169,9 @@ def connector_update(
         raise ConnectorConflict(current=current, changed=_changed_since(opened, current))
     if not fields:
         return current  # Save with nothing changed: no new version, nothing to audit
+    if ROUTE_AND_TLS.intersection(fields) and not VALIDATION_RESULT.intersection(fields):
+        # A validation proved the old route; until the new one is validated, none is claimed.
+        fields = fields | {"is_validated": False, "last_validation_timestamp": None}
     before = snapshot(current)
     for name, value in fields.items():
         setattr(current, name, value)
@@ -226,11 +247,26 @@ def connectors_delete(*, connectors: list[AnyConnector], actor: User | None) -> 
 
 
 @transaction.atomic
-def connector_edit_draft(*, connector: AnyConnector, actor: User | None) -> ConnectorDraft:
-    """A draft holding a saved connector's answers, for the Classic EAC's pencil."""
+def connector_edit_draft(
+    *,
+    connector: AnyConnector,
+    actor: User | None,
+    changes: dict[str, dict[str, Any]] | None = None,
+    opened: dict[str, Any] | None = None,
+    draft: ConnectorDraft | None = None,
+) -> ConnectorDraft:
+    """A draft holding a saved connector's answers with `changes` (step key → values) swapped
+    in: for the Classic EAC's pencil, and for a New EAC edit that is validated before it is
+    saved. `opened` ({"version", "settings"}) is what the edit page was opened with, so a save
+    made meanwhile is still noticed; without it, the connector as it is now. An existing `draft`
+    of the same edit takes the changes instead of a new one."""
     from connectors import wizard
 
-    answers = wizard.answers_of(connector)
+    if draft is not None:
+        draft.data = draft.data | (changes or {})
+        draft.save(update_fields=["data", "changed_at"])
+        return draft
+    answers = wizard.answers_of(connector) | (changes or {})
     return ConnectorDraft.objects.create(
         tenant=connector.tenant,
         created_by=actor,
@@ -238,13 +274,24 @@ def connector_edit_draft(*, connector: AnyConnector, actor: User | None) -> Conn
         completed=[*answers, "confirm"],
         editing_connector_id=connector.pk,
         editing_direction=connector.direction,
-        editing_version=connector.version,
-        editing_opened=connector_settings(connector),
+        editing_version=opened["version"] if opened else connector.version,
+        editing_opened=opened["settings"] if opened else connector_settings(connector),
     )
 
 
+@transaction.atomic
 def connector_save_draft(*, draft: ConnectorDraft, actor: User | None) -> AnyConnector:
-    """Creates the draft's connector, or, for an edit, updates the connector it came from."""
+    """Creates the draft's connector, or, for an edit, updates the connector it came from.
+
+    The draft row is locked and remembers the connector it became, so a second Save of the same
+    draft (a double click, another tab, a repeated POST) returns that connector and writes
+    nothing: not a second connector, nor an update refused as someone else's save."""
+    draft = ConnectorDraft.objects.select_for_update().get(pk=draft.pk)
+    if draft.created_connector_id is not None:
+        saved = draft.created_connector()
+        if saved is None:
+            raise ValidationError("This connector was saved, then deleted.")
+        return saved
     if draft.editing_connector_id is None:
         return connector_create_from_draft(draft=draft, actor=actor)  # type: ignore[return-value]
     from connectors import wizard
@@ -273,5 +320,8 @@ def connector_save_draft(*, draft: ConnectorDraft, actor: User | None) -> AnyCon
         from validation.models import ValidationRun
 
         ValidationRun.objects.filter(pk=run.pk).update(connector=updated)
-    draft.delete()  # an edit's draft has done its job
+    # The edit's draft has done its job; it stays to answer a repeat with the same connector.
+    draft.created_connector_id = updated.pk
+    draft.created_direction = updated.direction
+    draft.save(update_fields=["created_connector_id", "created_direction", "changed_at"])
     return updated

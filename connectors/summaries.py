@@ -21,8 +21,14 @@ def scenario_section(connector: OutboundConnector | InboundConnector) -> Section
     )
 
 
-def status_lines(connector: OutboundConnector | InboundConnector) -> tuple[str, ...]:
-    lines = ["On" if connector.enabled else "Off"]
+def status_lines(
+    connector: OutboundConnector | InboundConnector, *, unsaved: bool = False
+) -> tuple[str, ...]:
+    """A saved connector is On or Off; one being created or edited says what saving will do."""
+    if unsaved:
+        lines = ["Turn it on after saving" if connector.enabled else "Leave it off after saving"]
+    else:
+        lines = ["On" if connector.enabled else "Off"]
     if (
         connector.connector_type == ConnectorType.ON_PREMISES
         and connector.cloud_services_mail_enabled
@@ -111,11 +117,15 @@ def inbound_security_lines(connector: InboundConnector) -> tuple[str, ...]:
     return tuple(lines) or ("No security restrictions.",)
 
 
-def connector_sections(connector: OutboundConnector | InboundConnector) -> list[Section]:
+def connector_sections(
+    connector: OutboundConnector | InboundConnector, *, unsaved: bool = False
+) -> list[Section]:
+    """The sections of the details panel, or with `unsaved` of the review page (the wizard's
+    answers before Create or Save)."""
     sections = [
         scenario_section(connector),
         Section("Name", (connector.name,) + ((connector.comment,) if connector.comment else ())),
-        Section("Status", status_lines(connector)),
+        Section("Status", status_lines(connector, unsaved=unsaved)),
     ]
     if isinstance(connector, OutboundConnector):
         sections += [

@@ -28,6 +28,11 @@ urlpatterns = [
         name="edit",
     ),
     path(
+        "<direction:direction>/<uuid:pk>/edit/<slug:key>/validation/<uuid:draft_id>/",
+        edit_views.connector_edit_validation,
+        name="edit_validation",
+    ),
+    path(
         "<direction:direction>/<uuid:pk>/status/",
         edit_views.connector_set_status,
         name="set_status",

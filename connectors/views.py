@@ -48,7 +48,7 @@ def _limit(text: str) -> int:
     return max(PAGE, int(text)) if text.isdigit() else PAGE
 
 
-def _list_context(request: TenantRequest) -> dict[str, Any]:
+def list_context(request: TenantRequest) -> dict[str, Any]:
     search = request.GET.get("q", "")[:128]
     sort_param = request.GET.get("sort", "status")
     sort: SortKey = sort_param if sort_param in SORT_KEYS else "status"  # type: ignore[assignment]
@@ -73,7 +73,7 @@ def _list_context(request: TenantRequest) -> dict[str, Any]:
 @vary_on_headers("HX-Request")
 @tenant_required
 def connector_list(request: TenantRequest) -> HttpResponse:
-    context = _list_context(request)
+    context = list_context(request)
     htmx = request.htmx
     if htmx and not htmx.history_restore_request and htmx.target == "connector-table":
         # The table, plus the item count and sort state swapped in out of band.
@@ -105,5 +105,5 @@ def connector_details(request: TenantRequest, direction: str, pk: str) -> HttpRe
     return render(
         request,
         "connectors/list.html",
-        _list_context(request) | context | {"selected_id": str(connector.pk)},
+        list_context(request) | context | {"selected_id": str(connector.pk)},
     )

@@ -73,6 +73,28 @@ STEPS: tuple[Step, ...] = (
     Step("review", "Review connector", "Review connector", None, always),
 )
 STEP_BY_KEY = {step.key: step for step in STEPS}
+SCENARIOS: tuple[Scenario, ...] = (
+    (Endpoint.OFFICE_365, Endpoint.YOUR_ORG),
+    (Endpoint.OFFICE_365, Endpoint.PARTNER),
+    (Endpoint.YOUR_ORG, Endpoint.OFFICE_365),
+    (Endpoint.PARTNER, Endpoint.OFFICE_365),
+)
+
+
+def scenarios_of(step: Step) -> list[str]:
+    """The scenarios ("source:target") whose rail has this step."""
+    return [f"{source}:{target}" for source, target in SCENARIOS if step.applies((source, target))]
+
+
+def chosen_on_step_one(values: Any) -> str:
+    """The scenario ("source:target") that step 1's radios say, or "" before a choice."""
+    source = values.get("source") or ""
+    if source in (Endpoint.YOUR_ORG, Endpoint.PARTNER):
+        return f"{source}:{Endpoint.OFFICE_365}"
+    if source == Endpoint.OFFICE_365:
+        target = values.get("target") or ""
+        return f"{source}:{target if target in (Endpoint.YOUR_ORG, Endpoint.PARTNER) else Endpoint.YOUR_ORG}"
+    return ""
 
 
 def scenario_of(draft: ConnectorDraft) -> Scenario | None:
@@ -124,7 +146,12 @@ def make_form(step: Step, draft: ConnectorDraft, data: Any = None) -> forms.Form
     kwargs: dict[str, Any] = {"data": data, "initial": initial}
     if step.form is not f.ScenarioForm:
         source, target = scenario_of(draft) or ("", "")
-        kwargs |= {"source": source, "target": target}
+        kwargs |= {
+            "source": source,
+            "target": target,
+            "tenant": draft.tenant,
+            "connector_id": draft.editing_connector_id,
+        }
     return step.form(**kwargs)
 
 
@@ -136,7 +163,17 @@ def save_step(draft: ConnectorDraft, step: Step, values: dict[str, Any]) -> None
         draft.proceed_without_validation = False
     draft.data = draft.data | {step.key: values}
     draft.completed = [*[k for k in draft.completed if k != step.key], step.key]
-    draft.save()
+    # Only what a step changes: a second request that read the draft earlier (a double click)
+    # must not write back what the first one recorded since, such as the connector it made.
+    draft.save(
+        update_fields=[
+            "data",
+            "completed",
+            "validation_run",
+            "proceed_without_validation",
+            "changed_at",
+        ]
+    )
 
 
 def revalidate(draft: ConnectorDraft) -> dict[str, dict[str, Any]]:
@@ -147,9 +184,19 @@ def revalidate(draft: ConnectorDraft) -> dict[str, dict[str, Any]]:
             continue
         form = make_form(step, draft, data=as_post(draft.data.get(step.key, {})))
         if not form.is_valid():
-            raise ValidationError(f"The {step.rail} step needs another look.", code=step.key)
+            # The step's own messages (a name taken meanwhile, say); the code names the step.
+            messages = [str(m) for errors in form.errors.values() for m in errors]
+            raise ValidationError(" ".join(messages), code=step.key)
         values[step.key] = form.json()  # type: ignore[attr-defined]
     return values
+
+
+def step_to_fix(draft: ConnectorDraft, error: ValidationError) -> Step:
+    """The step whose answers a refusal at Create is about: the name for a name taken meanwhile,
+    the step `revalidate` names, else the first step of the scenario."""
+    if hasattr(error, "error_dict") and "name" in error.error_dict:
+        return STEP_BY_KEY["name"]
+    return STEP_BY_KEY.get(str(getattr(error, "code", "")), steps_for(draft)[0])
 
 
 def as_post(values: dict[str, Any]) -> dict[str, Any]:

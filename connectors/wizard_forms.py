@@ -3,12 +3,14 @@ reuse them, so a rule lives in one place. Labels are the EAC's own."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django import forms
 
 from connectors.formfields import ParsedField, ValueListField
 from connectors.scenarios import Endpoint
+from connectors.services import connector_name_taken
 from connectors.values import (
     parse_connector_name,
     parse_domain_pattern,
@@ -16,6 +18,7 @@ from connectors.values import (
     parse_smart_host,
     parse_tls_certificate_domain,
 )
+from eac.models import Tenant
 
 DOMAIN_PLACEHOLDER = "Example: * or *.contoso.com or *.com"
 IP_PLACEHOLDER = "Example: 10.5.3.2 or 10.3.1.5/24"
@@ -23,11 +26,28 @@ CERTIFICATE_PLACEHOLDER = "Example: contoso.com or *.contoso.com"
 
 
 class StepForm(forms.Form):
-    """A step's form. `scenario` tells it which of its options apply (from → to)."""
+    """A step's form. The scenario (from → to) tells it which of its options apply; `tenant`
+    and `connector_id` (the connector being edited, if any) let it check names against the
+    tenant's other connectors."""
 
-    def __init__(self, *args: Any, source: str, target: str, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        source: str,
+        target: str,
+        tenant: Tenant | None = None,
+        connector_id: uuid.UUID | None = None,
+        **kwargs: Any,
+    ) -> None:
         self.source, self.target = source, target
-        self.scenario_kwargs = {"source": source, "target": target}  # to build a sibling form
+        self.tenant, self.connector_id = tenant, connector_id
+        # To build a sibling form (after a + or a delete icon).
+        self.scenario_kwargs = {
+            "source": source,
+            "target": target,
+            "tenant": tenant,
+            "connector_id": connector_id,
+        }
         super().__init__(*args, **kwargs)
 
     @property
@@ -103,8 +123,23 @@ class NameForm(StepForm):
         if not self.your_org:
             del self.fields["retain_headers"]  # only for connectors with your own email server
 
+    def clean_name(self) -> str:
+        """Refused here, at the step where it is typed; Create checks again in its transaction."""
+        name: str = self.cleaned_data["name"]
+        if self.tenant is not None and connector_name_taken(
+            tenant=self.tenant, name=name, exclude_id=self.connector_id
+        ):
+            raise forms.ValidationError(f"A connector named {name} already exists.", code="taken")
+        return name
+
     def json(self) -> dict[str, Any]:
-        return super().json() | {"retain_headers": self.cleaned_data.get("retain_headers", False)}
+        # A partner connector's page doesn't show the box: what it held stays (PowerShell may
+        # have set it), and a new partner connector doesn't retain the headers.
+        shown = "retain_headers" in self.fields
+        retain = (
+            self.cleaned_data.get("retain_headers") if shown else self.initial.get("retain_headers")
+        )
+        return super().json() | {"retain_headers": bool(retain)}
 
 
 USE_ALL_ACCEPTED = "all_accepted_domains"

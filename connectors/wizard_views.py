@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from connectors import wizard
-from connectors.draft_validation import apply_validation_buttons
+from connectors.draft_validation import apply_validation_buttons, asks_first
 from connectors.formfields import LIST_ACTION, apply_list_action
 from connectors.models import ConnectorDraft
 from connectors.services import connector_create_from_draft
@@ -22,8 +22,8 @@ from eac.roles import Capability
 from eac.tenancy import TenantRequest, capability_required, get_for_tenant
 from validation.services import run_progress
 
-REVIEW_LINKS = {  # review section → (link text, step)
-    "Name": ("Edit name", "name"),
+REVIEW_LINKS = {  # review section → (link text, step); Edit name comes after the Status lines
+    "Status": ("Edit name", "name"),
     "Use of connector": ("Edit use", "use"),
     "Routing": ("Edit routing", "routing"),
     "How to identify email sent from your email server": ("Edit sent email identity", "identity"),
@@ -109,15 +109,9 @@ def _validation_step(
         )
         if status == 200 and action in ("next", "proceed"):
             recipients = context["recipients"]
-            last_run = draft.validation_run
-            succeeded = (
-                last_run is not None
-                and last_run.status == "succeeded"
-                and last_run.recipients == recipients
-            )
-            if not succeeded and action != "proceed":
+            if asks_first(draft, recipients, action):
                 return _render(request, draft, step, context | {"confirm": True})
-            draft.proceed_without_validation = not succeeded
+            draft.proceed_without_validation = asks_first(draft, recipients, "next")
             wizard.save_step(draft, step, {"recipients": recipients})
             return _go(request, draft, wizard.next_step(draft, step))
     if context["run"] is not None:
@@ -134,13 +128,12 @@ def _review_step(
         try:
             connector_create_from_draft(draft=draft, actor=request.user)
         except ValidationError as exc:
-            return _render(
-                request,
-                draft,
-                step,
-                _review_context(draft) | {"error": " ".join(exc.messages)},
-                status=422,
-            )
+            context = _review_context(draft) | {
+                "error": " ".join(exc.messages),
+                "error_for": step_url(draft, wizard.step_to_fix(draft, exc)),
+            }
+            return _render(request, draft, step, context, status=422)
+        # Also the answer to a second Create of the same draft (a double click, another tab).
         return redirect("connectors:wizard_created", draft.pk)
     return _render(request, draft, step, _review_context(draft))
 
@@ -148,7 +141,7 @@ def _review_step(
 def _review_context(draft: ConnectorDraft) -> dict[str, Any]:
     connector = wizard.preview(draft)
     sections = []
-    for section in connector_sections(connector):
+    for section in connector_sections(connector, unsaved=True):
         link = REVIEW_LINKS.get(section.title)
         if section.title == "Security restrictions":
             key = (
@@ -193,6 +186,31 @@ def _go(request: TenantRequest, draft: ConnectorDraft, step: wizard.Step) -> Htt
     return response
 
 
+def _rail(draft: ConnectorDraft, step: wizard.Step, form: Any) -> list[dict[str, Any]]:
+    """The step rail. On step 1 it holds every step, those of scenarios not chosen hidden, so
+    that the page can follow the radios; after it, the draft's scenario's steps."""
+    if step.key != "scenario":
+        return [
+            {"step": s, "done": s.key in draft.completed and s != step, "current": s == step}
+            for s in wizard.steps_for(draft)
+        ]
+    shown = form.data if form is not None and form.is_bound else draft.data.get("scenario", {})
+    chosen = wizard.chosen_on_step_one(shown)
+    rail = []
+    for s in wizard.STEPS:
+        scenarios = wizard.scenarios_of(s)
+        rail.append(
+            {
+                "step": s,
+                "done": False,
+                "current": s == step,
+                "scenarios": " ".join(scenarios) if s != step else "",
+                "hidden": s != step and chosen not in scenarios,
+            }
+        )
+    return rail
+
+
 def _render(
     request: TenantRequest,
     draft: ConnectorDraft,
@@ -200,20 +218,17 @@ def _render(
     context: dict[str, Any],
     status: int = 200,
 ) -> HttpResponse:
-    steps = wizard.steps_for(draft)
     scenario = wizard.scenario_of(draft) or (draft.data.get("scenario", {}).get("source", ""), "")
     context = context | {
         "draft": draft,
         "step": step,
-        "rail": [
-            {"step": s, "done": s.key in draft.completed and s != step, "current": s == step}
-            for s in steps
-        ],
+        "rail": _rail(draft, step, context.get("form")),
         "source": scenario[0],
         "target": scenario[1],
         "back": wizard.previous_step(draft, step),
         "action_url": step_url(draft, step),
         "target_id": "wizard",
+        "default_action": "create" if step.key == "review" else "next",
     }
     template = "connectors/wizard.html"
     if request.htmx and not request.htmx.history_restore_request:

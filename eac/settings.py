@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "eac.htmx.HtmxRedirectMiddleware",
     "eac.tenancy.TenantMiddleware",
     # django-axes must come last so it sees the outcome of every sign-in attempt.
     "axes.middleware.AxesMiddleware",

@@ -83,8 +83,20 @@ def open_edit(client: Client, connector: AnyConnector, key: str) -> str:
 
 
 def save(client: Client, connector: AnyConnector, key: str, data: dict[str, Any]) -> Any:
+    """Save on an edit page; an outbound edit that goes on to "Validation email" is saved there
+    without validating (Save, then Yes, proceed)."""
     token = open_edit(client, connector, key)
-    return client.post(edit_url(connector, key), {"opened": token, "action": "save", **data})
+    response = client.post(edit_url(connector, key), {"opened": token, "action": "save", **data})
+    if response.status_code == 302 and "/validation/" in response["Location"]:
+        response = client.post(response["Location"], {"action": "proceed"})
+    return response
+
+
+def changed_meanwhile(html: str) -> list[str]:
+    """What a conflict says someone else changed, as listed in the error summary."""
+    match = re.search(r"Changed meanwhile: (.*?)\.</", html)
+    assert match, "the conflict says what changed"
+    return match.group(1).split(", ")
 
 
 def properties(connector: AnyConnector) -> dict[str, Any]:
@@ -116,7 +128,7 @@ def test_edit_name_or_status_opens_the_name_page_filled_in(
     response = admin_client_.get(edit_url(to_our_servers, "name"))
     html = response.content.decode()
     assert "<title>Connector name - To Contoso servers - Exchange admin center</title>" in html
-    assert '<h1 id="step-heading">Connector name</h1>' in html
+    assert '<h2 id="flyout-title" tabindex="-1">Connector name</h2>' in html
     assert 'value="To Contoso servers"' in html
     assert ">\nHybrid mail flow</textarea>" in html
     assert bound_values(response) == {
@@ -126,7 +138,7 @@ def test_edit_name_or_status_opens_the_name_page_filled_in(
         "retain_headers": False,
     }
     assert ">Save</button>" in html
-    assert f'<a class="button" href="{details_url(to_our_servers)}">Cancel</a>' in html
+    assert f'<a class="button" href="{details_url(to_our_servers)}" hx-get' in html
 
 
 @pytest.mark.parametrize(
@@ -473,7 +485,8 @@ def test_the_plus_button_adds_a_row_without_saving(
             "smart_hosts": ["mail.contoso.onmicrosoft.com", "mail2.contoso.com"],
         },
     )
-    assert saved.status_code == 302
+    assert saved.status_code == 302  # on to "Validation email"; Save there, unvalidated
+    assert admin_client_.post(saved["Location"], {"action": "proceed"}).status_code == 302
     to_our_servers.refresh_from_db()
     assert to_our_servers.smart_hosts == ["mail.contoso.onmicrosoft.com", "mail2.contoso.com"]
 
@@ -494,7 +507,7 @@ def test_a_bad_smart_host_is_shown_next_to_the_list_and_kept(
     assert response.status_code == 422
     assert '<div class="field list-field has-error">' in html
     assert 'value="bad host!"' in html
-    assert '<p class="field-error">' in html
+    assert 'class="field-error" id="id_smart_hosts_error"' in html
     to_our_servers.refresh_from_db()
     assert to_our_servers.version == 1
 
@@ -507,7 +520,7 @@ def test_an_empty_name_is_refused_next_to_the_name_box(
     )
     html = response.content.decode()
     assert response.status_code == 422
-    assert 'id="id_name_error">Enter a name.</p>' in html
+    assert 'id="id_name_error"><p>Enter a name.</p>' in html
     assert ">\nkept</textarea>" in html
 
 
@@ -519,7 +532,7 @@ def test_a_name_taken_by_a_connector_of_the_other_direction_is_refused(
     )
     html = response.content.decode()
     assert response.status_code == 422
-    assert 'id="id_name_error">A connector named from tailspin already exists.</p>' in html
+    assert 'id="id_name_error"><p>A connector named from tailspin already exists.</p>' in html
     assert 'value="from tailspin"' in html
     to_our_servers.refresh_from_db()
     assert to_our_servers.name == "To Contoso servers"
@@ -567,7 +580,7 @@ def test_a_save_made_meanwhile_refuses_mine_and_says_what_changed(
     html = response.content.decode()
     assert response.status_code == 409
     assert "Someone else saved changes to this connector while you were editing it." in html
-    assert re.findall(r"<li>(.*?)</li>", html.split("Changed meanwhile:")[1]) == ["Name"]
+    assert changed_meanwhile(html) == ["Name"]
     assert ">\nMine</textarea>" in html  # my input is still there
     assert 'value="To Contoso servers"' in html
     assert '<input type="checkbox" name="turn_on" id="id_turn_on">' in html  # as I left it
@@ -611,8 +624,7 @@ def test_a_conflict_names_changes_made_on_other_pages(
     )
     html = response.content.decode()
     assert response.status_code == 409
-    changed = re.findall(r"<li>(.*?)</li>", html.split("Changed meanwhile:")[1].split("</ul>")[0])
-    assert changed == ["Smart hosts", "Security restrictions"]
+    assert changed_meanwhile(html) == ["Smart hosts", "Security restrictions"]
     assert '<input type="hidden" name="recipient_domains" value="contoso.com">' in html
     to_our_servers.refresh_from_db()
     assert to_our_servers.all_accepted_domains is True
@@ -631,7 +643,7 @@ def test_turning_a_connector_off_meanwhile_is_a_conflict_too(
         {"opened": mine, "action": "save", "smart_hosts": ["mail1.contoso.com"]},
     )
     assert response.status_code == 409
-    assert "<li>Status</li>" in response.content.decode()
+    assert changed_meanwhile(response.content.decode()) == ["Status"]
     to_our_servers.refresh_from_db()
     assert to_our_servers.smart_hosts == ["mail.contoso.onmicrosoft.com"]
 
@@ -671,14 +683,14 @@ def test_turning_a_connector_off_and_on_from_the_panel(
     admin_client_: Client, admin: User, to_our_servers: OutboundConnector
 ) -> None:
     panel = admin_client_.get(details_url(to_our_servers)).content.decode()
-    assert 'name="status" value="off"' in panel and "Turn off</button>" in panel
+    assert 'name="status" value="off" aria-label="Turn off"' in panel
     url = reverse("connectors:set_status", args=["outbound", to_our_servers.pk])
 
     response = admin_client_.post(url, {"status": "off"}, follow=True)
     html = response.content.decode()
     assert response.redirect_chain == [(details_url(to_our_servers), 302)]
     assert "To Contoso servers was turned off." in html
-    assert "Turn on</button>" in html
+    assert 'name="status" value="on" aria-label="Turn on"' in html
     to_our_servers.refresh_from_db()
     assert (to_our_servers.enabled, to_our_servers.version) == (False, 2)
     event = AuditEvent.objects.get(action="outbound_connector.disable")
@@ -692,10 +704,28 @@ def test_turning_a_connector_off_and_on_from_the_panel(
     to_our_servers.refresh_from_db()
     assert to_our_servers.version == 2
 
-    admin_client_.post(url, {"status": "on"})
+    # Turning an outbound connector on goes through "Validation email" first, as in the EAC.
+    on = admin_client_.post(url, {"status": "on"})
+    assert "/edit/name/validation/" in on["Location"]
+    to_our_servers.refresh_from_db()
+    assert (to_our_servers.enabled, to_our_servers.version) == (False, 2)  # not yet
+    assert admin_client_.post(on["Location"], {"action": "proceed"}).status_code == 302
     to_our_servers.refresh_from_db()
     assert (to_our_servers.enabled, to_our_servers.version) == (True, 3)
-    assert AuditEvent.objects.filter(action="outbound_connector.enable").count() == 1
+    event = AuditEvent.objects.filter(action="outbound_connector.update").get()
+    assert (event.before or {}).get("enabled") is False
+    assert (event.after or {}).get("enabled") is True
+
+
+def test_turning_an_inbound_connector_on_needs_no_validation(
+    admin_client_: Client, from_tailspin: InboundConnector
+) -> None:
+    url = reverse("connectors:set_status", args=["inbound", from_tailspin.pk])
+    admin_client_.post(url, {"status": "off"})
+    admin_client_.post(url, {"status": "on"})
+    from_tailspin.refresh_from_db()
+    assert (from_tailspin.enabled, from_tailspin.version) == (True, 3)
+    assert AuditEvent.objects.filter(action="inbound_connector.enable").count() == 1
 
 
 def test_turn_on_off_takes_posts_only(
@@ -824,7 +854,7 @@ def test_the_panel_links_each_section_to_its_edit_page(
     }
     for connector, links in expected.items():
         html = admin_client_.get(details_url(connector)).content.decode()
-        found = re.findall(r'<a href="[^"]*/edit/([a-z_]+)/">(Edit [^<]+)</a>', html)
+        found = re.findall(r'<a href="[^"]*/edit/([a-z_]+)/"[^>]*>(Edit [^<]+)</a>', html)
         assert found == links
 
 

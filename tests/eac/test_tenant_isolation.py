@@ -7,6 +7,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from connectors.models import ConnectorDraft, InboundConnector, OutboundConnector
+from connectors.services import connector_edit_draft
 from eac.models import AcceptedDomain, AuditEvent, Tenant, User
 from lab.models import LabMessage
 from training.models import TrainingClass
@@ -34,6 +35,13 @@ OBJECT_URLS = {
             for key in ("name", "identity", "inbound_security")
         ]
     ),
+    "connectors:edit_validation": lambda f: [
+        reverse(
+            "connectors:edit_validation",
+            args=["outbound", _fabrikam_outbound(f).pk, key, _fabrikam_edit_draft(f).pk],
+        )
+        for key in ("routing", "name")
+    ],
     "connectors:set_status": lambda f: [
         reverse("connectors:set_status", args=["outbound", _fabrikam_outbound(f).pk]),
         reverse("connectors:set_status", args=["inbound", _fabrikam_inbound(f).pk]),
@@ -138,6 +146,13 @@ def _fabrikam_draft(fabrikam: Tenant) -> ConnectorDraft:
         },
     )
     return draft
+
+
+def _fabrikam_edit_draft(fabrikam: Tenant) -> ConnectorDraft:
+    """An edit of Fabrikam's outbound connector on its way to "Validation email"."""
+    connector = _fabrikam_outbound(fabrikam)
+    found = ConnectorDraft.objects.filter(editing_connector_id=connector.pk).first()
+    return found or connector_edit_draft(connector=connector, actor=None)
 
 
 def _fabrikam_run(fabrikam: Tenant) -> ValidationRun:

@@ -40,7 +40,7 @@ def _post_and_follow(client: Client, url: str) -> tuple[str, list[str]]:
     """Where the POST led, and the toasts shown there."""
     response = client.post(url, follow=True)
     assert response.status_code == 200
-    toasts = re.findall(r'<p class="toast [^"]*">(.*?)</p>', response.content.decode())
+    toasts = re.findall(r'<p class="toast [^"]*"[^>]*>(.*?)</p>', response.content.decode())
     return response.redirect_chain[-1][0], [unescape(t) for t in toasts]
 
 
@@ -463,7 +463,7 @@ def _form_token(client: Client) -> str:
 def _post_form_and_follow(client: Client, url: str, data: dict[str, str]) -> tuple[str, list[str]]:
     response = client.post(url, data, follow=True)
     assert response.status_code == 200
-    toasts = re.findall(r'<p class="toast [^"]*">(.*?)</p>', response.content.decode())
+    toasts = re.findall(r'<p class="toast [^"]*"[^>]*>(.*?)</p>', response.content.decode())
     return response.redirect_chain[-1][0], [unescape(t) for t in toasts]
 
 
