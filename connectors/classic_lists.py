@@ -1,6 +1,6 @@
 """The Classic EAC's lists: rows chosen with a radio, and + / pencil / − that open a small dialog
-("add domain", "Add smart host", ...). Everything posts back to the page, so it works without
-JavaScript; the dialog is part of the page the server renders."""
+("add domain", "add smart host", ...). Everything posts back to the page, so it works without
+JavaScript; the dialog is part of the page the server renders (docs/forms.md, "Dialogs")."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.utils import ErrorDict
+from django.http import QueryDict
 from django.utils.datastructures import MultiValueDict
 
 from connectors.formfields import ValueListField
@@ -22,6 +23,27 @@ class Dialog:
     index: int | None = None  # None: adding a row; else the row being edited
     value: str = ""
     errors: list[str] = dataclass_field(default_factory=list)
+
+    @property
+    def ok_value(self) -> str:
+        """What its ok posts; also the page's default button while it is open, so that Enter
+        in its box means ok without JavaScript too."""
+        return f"ok:{self.field}" if self.index is None else f"ok:{self.field}:{self.index}"
+
+
+def without_dialog_boxes(data: QueryDict) -> QueryDict:
+    """The page's answers without what a dialog's box held: a dialog closed with Escape or
+    cancel leaves its box in the form, and only its ok adds what was typed."""
+    kept = data.copy()
+    for key in [key for key in kept if key.endswith("_new")]:
+        del kept[key]
+    return kept
+
+
+def with_list_error(form: forms.Form, name: str, message: str) -> forms.Form:
+    """A shown (unbound) form with one message under its list, as a refused submit shows it."""
+    form._errors = ErrorDict({name: form.error_class([message])})  # type: ignore[attr-defined]
+    return form
 
 
 def _selected(data: MultiValueDict[str, Any], name: str, count: int) -> int | None:

@@ -315,7 +315,7 @@ def test_the_domain_edit_page_has_the_classic_controls(
     assert re.search(r'<input type="checkbox" disabled> Make this the default domain\.', html)
     assert "Accept mail for all subdomains" in text
     assert ">Save</button>" in html
-    assert ">Cancel</a>" in html
+    assert " data-escape-closes>Cancel</a>" in html  # Escape closes the window, as Cancel does
 
 
 def test_saving_a_domain_as_internal_relay_returns_to_the_classic_list(
@@ -335,9 +335,19 @@ def test_subdomains_need_internal_relay(admin_client_: Client, domain: AcceptedD
     url = reverse("classic:accepted_domain_edit", args=[domain.pk])
     response = admin_client_.post(url, {"domain_type": "Authoritative", "match_subdomains": "on"})
     assert response.status_code == 422
+    html = response.content.decode()
+    summary = html.split('class="error-summary"', 1)[1].split("</div>", 1)[0]
+    assert "autofocus" in summary.split(">", 1)[0] and 'role="alert"' in summary.split(">", 1)[0]
     assert (
-        "Subdomains can only be accepted for an Internal relay domain." in response.content.decode()
+        '<a href="#id_match_subdomains">Subdomains can only be accepted for an Internal relay '
+        "domain.</a>" in summary
     )
+    assert re.search(
+        r'id="id_match_subdomains"[^>]* aria-invalid="true" '
+        r'aria-describedby="id_match_subdomains_error"',
+        html,
+    )
+    assert '<div class="field-error" id="id_match_subdomains_error">' in html
 
 
 def test_a_view_only_user_sees_the_domain_read_only(

@@ -94,3 +94,19 @@ def test_an_admin_makes_a_domain_internal_relay_in_the_classic_view(
     page.get_by_role("link", name="Switch to the new Exchange admin center").click()
     expect(page).to_have_url(re.compile(r"/mail-flow/accepted-domains/\d+/$"))
     expect(page.get_by_label("Internal relay")).to_be_checked()
+
+
+def test_escape_closes_the_classic_domain_window_as_cancel_does(
+    page: Page, live_server: object, demo: None
+) -> None:
+    base = str(live_server)
+    sign_in(page, base, "admin@contoso.com")
+    page.goto(f"{base}/classic/mail-flow/accepted-domains/")
+    page.get_by_role("link", name="sales.contoso.com").click()
+    page.get_by_role("link", name="Edit").click()
+    expect(page.get_by_role("heading", name="sales.contoso.com")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page).to_have_url(re.compile(r"/classic/mail-flow/accepted-domains/\d+/$"))
+    expect(
+        page.locator(".classic-pane").get_by_role("heading", name="sales.contoso.com")
+    ).to_be_visible()
