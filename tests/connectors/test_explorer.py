@@ -4,14 +4,21 @@ internet) — with and without the connectors each path needs."""
 from __future__ import annotations
 
 import html
+import itertools
+import re
 from typing import Any
 
 import pytest
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from connectors import explorer
+from connectors.explorer import LABEL_LINE_HEIGHT, Diagram, Hop, Party, Path, text_width
 from connectors.models import InboundConnector, OutboundConnector
+from connectors.values import MAX_CONNECTOR_NAME_LENGTH
 from eac.models import AcceptedDomain, Tenant, User
 from tests.conftest import client_for
 
@@ -98,12 +105,173 @@ def test_the_documented_order_sends_sales_to_connector_1(demo_admin: Client) -> 
     assert "Connector 1" in page
 
 
-def test_a_bad_address_is_refused_next_to_the_field(demo_admin: Client) -> None:
+def test_a_bad_address_is_refused_next_to_the_field_and_in_the_summary(
+    demo_admin: Client,
+) -> None:
     response = demo_admin.get(reverse("explorer"), {"sender": "not an address", "recipient": BOB})
+    assert response.status_code == 422
+    page = response.content.decode()
+    box = re.search(r"<input [^>]*name=\"sender\"[^>]*>", page)
+    assert box is not None
+    assert 'aria-invalid="true"' in box[0] and 'aria-describedby="id_sender_error"' in box[0]
+    assert 'value="not an address"' in box[0]  # what was typed stays in the box
+    assert '<div class="field-error" id="id_sender_error">' in page
+    summary = page[page.index('class="error-summary"') : page.index("<datalist")]
+    assert '<a href="#id_sender">Email addresses can&#x27;t contain spaces.</a>' in summary
+    recipient = re.search(r"<input [^>]*name=\"recipient\"[^>]*>", page)
+    assert recipient is not None and "aria-invalid" not in recipient[0]
+    assert "flow-diagram" not in page
+
+
+def test_an_empty_box_is_named_in_the_summary(demo_admin: Client) -> None:
+    response = demo_admin.get(reverse("explorer"), {"sender": JOHN, "recipient": ""})
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert 'href="#id_recipient"' in page
+    assert 'aria-describedby="id_recipient_error"' in page
+
+
+def test_the_first_visit_shows_no_error(demo_admin: Client) -> None:
+    response = demo_admin.get(reverse("explorer"))
     assert response.status_code == 200
-    assert "field-error" in response.content.decode()
+    page = response.content.decode()
+    assert "error-summary" not in page and "aria-invalid" not in page
+    assert 'list="mailboxes"' in page and 'placeholder="Example: john@contoso.com"' in page
+
+
+def test_a_stored_pattern_that_no_longer_parses_is_listed_in_the_summary(
+    demo_admin: Client,
+) -> None:
+    InboundConnector.objects.filter(name="From Contoso's email server").update(
+        sender_domains=["not a domain"]
+    )
+    response = demo_admin.get(reverse("explorer"), {"sender": JOHN, "recipient": BOB})
+    assert response.status_code == 422
+    page = response.content.decode()
+    summary = page[page.index('class="error-summary"') : page.index("<datalist")]
+    assert "<li>" in summary and "href" not in summary  # belongs to no box: no link
+    assert "aria-invalid" not in page
 
 
 def test_another_tenant_sees_its_own_world(stranger_client: Client, demo_admin: Any) -> None:
     page = explore(stranger_client, BOB, JOHN)
     assert "Connector 2" not in page
+
+
+# --- the diagram: a label never covers a box, whatever the connector's name -------------------
+
+NAMES = [
+    "C",
+    "Outbound to Contoso's servers",  # 29 characters
+    "Outbound to Contoso's on-premises servers via the TLS smart host",
+    "MW" * 32,  # the widest letters, and nowhere to break
+    "Partner-connector-for-tailspintoys.com_via-smarthost.example.org",
+]
+SENDER_PLACES = [explorer.OFFICE_365, explorer.YOUR_ORG, explorer.INTERNET, explorer.PARTNER]
+RECIPIENT_PLACES = [explorer.OFFICE_365, explorer.YOUR_ORG, explorer.INTERNET, explorer.PARTNER]
+
+
+def a_path(sender: str, recipient: str, inbound: str, outbound: str) -> Path:
+    """Every shape a path can take: into Office 365 unless the sender is there, then to the
+    recipient's place (or a connector's), each hop named after a connector."""
+    hops = []
+    if sender != explorer.OFFICE_365:
+        hops.append(Hop(sender, explorer.OFFICE_365, inbound, "why"))
+    hops.append(Hop(explorer.OFFICE_365, recipient, outbound, "why"))
+    return Path(
+        Party("a@example.com", "example.com", sender, "how"),
+        Party("b@example.com", "example.com", recipient, "how"),
+        tuple(hops),
+        "summary",
+    )
+
+
+def assert_labels_clear(drawn: Diagram) -> None:
+    """By the estimated width of each line of 12px text: every label inside the viewBox, off
+    every box, off every arrow and off every other label."""
+    boxes = [arrow.label.box for arrow in drawn.arrows]
+    for arrow, box in zip(drawn.arrows, boxes, strict=True):
+        label = arrow.label
+        assert box.width >= max(text_width(line) for line in label.lines), label
+        assert box.height == len(label.lines) * LABEL_LINE_HEIGHT, label
+        assert drawn.bounds.contains(box), label
+        for node in drawn.nodes:
+            assert not node.box.intersects(box), (label, node)
+        for other in drawn.arrows:
+            assert not box.crosses(other.line), (label, other.line)
+        for placed in boxes:
+            assert placed is box or not placed.intersects(box), (label, placed)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize(
+    ("sender", "recipient"), list(itertools.product(SENDER_PLACES, RECIPIENT_PLACES))
+)
+def test_a_connector_name_up_to_64_characters_never_covers_a_box(
+    name: str, sender: str, recipient: str
+) -> None:
+    assert len(name) <= MAX_CONNECTOR_NAME_LENGTH
+    drawn = explorer.diagram(a_path(sender, recipient, name, name.swapcase()))
+    assert_labels_clear(drawn)
+    assert {arrow.label.text for arrow in drawn.arrows} <= {name, name.swapcase()}
+
+
+@pytest.mark.parametrize(
+    ("sender", "recipient"),
+    [
+        (explorer.OFFICE_365, explorer.YOUR_ORG),  # Bob to John
+        (explorer.YOUR_ORG, explorer.INTERNET),  # John to Sun
+        (explorer.INTERNET, explorer.YOUR_ORG),  # Sun to John
+        (explorer.PARTNER, explorer.YOUR_ORG),
+        (explorer.YOUR_ORG, explorer.PARTNER),
+    ],
+)
+def test_the_longest_name_is_drawn_whole_on_the_usual_paths(sender: str, recipient: str) -> None:
+    name = NAMES[2]
+    assert len(name) == MAX_CONNECTOR_NAME_LENGTH
+    for arrow in explorer.diagram(a_path(sender, recipient, name, name)).arrows:
+        assert " ".join(arrow.label.lines) == name
+
+
+def test_a_short_name_sits_on_one_line_just_above_its_arrow() -> None:
+    (arrow,) = explorer.diagram(a_path(explorer.OFFICE_365, explorer.INTERNET, "", "C1")).arrows
+    assert arrow.label.lines == ("C1",)
+    assert arrow.line.y1 - 10 < arrow.label.box.bottom < arrow.line.y1
+    assert arrow.label.leader is None
+
+
+def test_a_label_moved_away_from_its_arrow_is_tied_to_it() -> None:
+    name = NAMES[2]
+    (arrow,) = explorer.diagram(a_path(explorer.OFFICE_365, explorer.YOUR_ORG, "", name)).arrows
+    leader = arrow.label.leader
+    assert leader is not None
+    assert (leader.x2, leader.y2) == pytest.approx(arrow.line.middle, abs=4)
+
+
+def test_two_arrows_between_the_same_boxes_are_drawn_apart() -> None:
+    for far in (explorer.YOUR_ORG, explorer.PARTNER):
+        there, back = explorer.diagram(a_path(far, far, "In", "Out")).arrows
+        assert there.line != back.line
+
+
+# No deadline: how long an example takes depends on what text_width has cached, and isn't the point.
+@settings(max_examples=60, deadline=None)
+@given(
+    name=st.text(
+        st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Zl", "Zp")),
+        min_size=1,
+        max_size=MAX_CONNECTOR_NAME_LENGTH,
+    ).filter(str.strip),
+    places=st.tuples(st.sampled_from(SENDER_PLACES), st.sampled_from(RECIPIENT_PLACES)),
+)
+def test_any_name_stays_clear_of_the_boxes(name: str, places: tuple[str, str]) -> None:
+    assert_labels_clear(explorer.diagram(a_path(*places, name, name)))
+
+
+def test_the_page_keeps_a_long_name_whole_in_the_labels_title(demo_admin: Client) -> None:
+    name = NAMES[2]
+    OutboundConnector.objects.filter(name="Connector 2").update(name=name)
+    page = explore(demo_admin, BOB, JOHN)
+    assert f"<title>{name}</title>" in page
+    assert 'class="hop-leader"' in page
+    assert "eac/explorer.css" in page

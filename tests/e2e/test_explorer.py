@@ -1,4 +1,5 @@
-"""The mail flow explorer in the browser: the seed's people and the diagram, with axe."""
+"""The mail flow explorer in the browser: the seed's people and the diagram, with axe; labels of
+the longest connector names measured as Chromium draws them; the form's errors."""
 
 from __future__ import annotations
 
@@ -8,14 +9,23 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
+from connectors.models import InboundConnector, OutboundConnector
+from connectors.scenarios import ConnectorType
+from connectors.values import MAX_CONNECTOR_NAME_LENGTH
+from eac.models import Tenant
+from tests.conftest import make_inbound, make_outbound
 from tests.e2e.conftest import serious_accessibility_violations, snapshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
+# Each exactly as long as a connector name may be (64 characters).
+TO_JOHNS_SERVER = "Outbound to Contoso's on-premises servers via the TLS smart host"
+FROM_JOHNS_SERVER = "Inbound from Contoso's email server, identified by certificate X"
+FROM_TAILSPIN = "Partner-connector-from-tailspintoys.com_identified-by-TLS-cert.1"
+TO_TAILSPIN = "MW" * 32  # the widest letters, and nowhere to break the line
 
-def test_bob_to_john_shows_connector_2_on_the_diagram(
-    page: Page, live_server: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+
+def sign_in_to_the_explorer(page: Page, live_server: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EAC_DEMO_PASSWORD", "explorer-browser-password")
     call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115, PTH123
     page.goto(f"{live_server}/signin/")
@@ -25,6 +35,12 @@ def test_bob_to_john_shows_connector_2_on_the_diagram(
     page.get_by_role("navigation", name="Exchange admin center").get_by_role(
         "link", name="Mail flow explorer"
     ).click()
+
+
+def test_bob_to_john_shows_connector_2_on_the_diagram(
+    page: Page, live_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sign_in_to_the_explorer(page, live_server, monkeypatch)
     page.get_by_label("From").fill("bob@contoso.com")
     page.get_by_label("To").fill("john@contoso.com")
     page.get_by_role("button", name="Show the path").click()
@@ -34,3 +50,115 @@ def test_bob_to_john_shows_connector_2_on_the_diagram(
     expect(page.locator("svg.flow-diagram")).to_contain_text("Connector 2")
     assert serious_accessibility_violations(page) == []
     snapshot(page, "explorer-bob-to-john")
+
+
+def drawn_boxes(page: Page) -> dict[str, Any]:
+    """The viewBox, and the bounding boxes Chromium gives the boxes and the hops' labels."""
+    drawn: dict[str, Any] = page.locator("svg.flow-diagram").evaluate(
+        """svg => {
+            const box = el => { const b = el.getBBox(); return [b.x, b.y, b.x + b.width, b.y + b.height]; };
+            const view = svg.viewBox.baseVal;
+            return {
+                view: [view.x, view.y, view.x + view.width, view.y + view.height],
+                rects: [...svg.querySelectorAll("rect")].map(box),
+                labels: [...svg.querySelectorAll("text.hop-label")].map(el => ({
+                    box: box(el),
+                    title: el.querySelector("title").textContent,
+                })),
+            };
+        }"""
+    )
+    return drawn
+
+
+def overlap(a: list[float], b: list[float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+@pytest.mark.parametrize(
+    ("sender", "recipient", "names"),
+    [
+        ("bob@contoso.com", "john@contoso.com", [TO_JOHNS_SERVER]),
+        ("john@contoso.com", "sun@wingtiptoys.com", [FROM_JOHNS_SERVER, "no connector"]),
+        ("sun@wingtiptoys.com", "john@contoso.com", ["no connector", TO_JOHNS_SERVER]),
+        ("ann@tailspintoys.com", "john@contoso.com", [FROM_TAILSPIN, TO_JOHNS_SERVER]),
+        ("john@contoso.com", "ann@tailspintoys.com", [FROM_JOHNS_SERVER, TO_TAILSPIN]),
+    ],
+)
+def test_no_label_of_a_64_character_name_covers_a_box(
+    page: Page,
+    live_server: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    sender: str,
+    recipient: str,
+    names: list[str],
+) -> None:
+    sign_in_to_the_explorer(page, live_server, monkeypatch)
+    contoso = Tenant.objects.get(name="Contoso")
+    OutboundConnector.objects.filter(tenant=contoso, name="Connector 2").update(
+        name=TO_JOHNS_SERVER
+    )
+    InboundConnector.objects.filter(tenant=contoso, name="From Contoso's email server").update(
+        name=FROM_JOHNS_SERVER
+    )
+    make_inbound(contoso, FROM_TAILSPIN, sender_domains=["tailspintoys.com"])
+    make_outbound(
+        contoso,
+        TO_TAILSPIN,
+        connector_type=ConnectorType.PARTNER,
+        recipient_domains=["tailspintoys.com"],
+        use_mx_record=True,
+        smart_hosts=[],
+    )
+    for name in (TO_JOHNS_SERVER, FROM_JOHNS_SERVER, FROM_TAILSPIN, TO_TAILSPIN):
+        assert len(name) == MAX_CONNECTOR_NAME_LENGTH
+
+    page.get_by_label("From").fill(sender)
+    page.get_by_label("To").fill(recipient)
+    page.get_by_role("button", name="Show the path").click()
+
+    drawn = drawn_boxes(page)
+    assert [label["title"] for label in drawn["labels"]] == names
+    view = drawn["view"]
+    for label in drawn["labels"]:
+        box = label["box"]
+        assert view[0] <= box[0] and box[2] <= view[2] and view[1] <= box[1] and box[3] <= view[3]
+        for rect in drawn["rects"]:
+            assert not overlap(box, rect), (label["title"], box, rect)
+        for other in drawn["labels"]:
+            assert other is label or not overlap(box, other["box"]), (label, other)
+    for name in names:  # whole in the list of hops under the diagram
+        if name != "no connector":
+            expect(page.locator("ol.hops")).to_contain_text(name)
+    assert serious_accessibility_violations(page) == []
+    snapshot(page, f"explorer-long-names-{sender.split('@')[0]}-to-{recipient.split('@')[0]}")
+
+
+def test_a_bad_address_is_summarised_and_marked_on_its_box(
+    page: Page, live_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sign_in_to_the_explorer(page, live_server, monkeypatch)
+    page.get_by_label("From").fill("bob at contoso")
+    page.get_by_label("To").fill("john@contoso.com")
+    page.get_by_role("button", name="Show the path").click()
+
+    summary = page.get_by_role("alert").filter(has_text="There is a problem")
+    expect(summary).to_be_visible()
+    expect(summary).to_be_focused()
+    box = page.get_by_label("From")
+    expect(box).to_have_attribute("aria-invalid", "true")
+    expect(box).to_have_attribute("aria-describedby", "id_sender_error")
+    expect(box).to_have_value("bob at contoso")
+    expect(box).to_have_accessible_description("Email addresses can't contain spaces.")
+    expect(page.get_by_label("To")).not_to_have_attribute("aria-invalid", "true")
+    assert serious_accessibility_violations(page) == []
+    snapshot(page, "explorer-bad-address")
+
+    summary.get_by_role("link", name="Email addresses can't contain spaces.").click()
+    expect(box).to_be_focused()
+    box.fill("bob@contoso.com")
+    page.get_by_role("button", name="Show the path").click()
+    expect(
+        page.get_by_role("heading", name="This message flows through Connector 2.")
+    ).to_be_visible()
+    expect(page.locator(".error-summary")).to_have_count(0)
