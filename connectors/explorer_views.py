@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import render
 
-from connectors import explorer
+from connectors import explorer_diagram
 from connectors.explorer_queries import TenantMailFlow
 from connectors.values import parse_validation_recipient
 from eac.models import Mailbox
@@ -50,7 +50,7 @@ def mail_flow_explorer(request: TenantRequest) -> HttpResponse:
         except ValidationError as exc:  # a stored pattern that no longer parses
             form.add_error(None, exc)
         else:
-            context |= {"path": path, "diagram": explorer.diagram(path)}
+            context |= {"path": path, "diagram": explorer_diagram.diagram(path)}
     # A refused form is answered with the same page and 422 (docs/forms.md).
     status = 422 if form.errors else 200
     return render(request, "connectors/explorer.html", context, status=status)

@@ -15,8 +15,9 @@ from django.urls import reverse
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connectors import explorer
-from connectors.explorer import LABEL_LINE_HEIGHT, Diagram, Hop, Party, Path, text_width
+from connectors import explorer, explorer_diagram
+from connectors.explorer import Hop, Party, Path
+from connectors.explorer_diagram import LABEL_LINE_HEIGHT, Diagram, text_width
 from connectors.models import InboundConnector, OutboundConnector
 from connectors.values import MAX_CONNECTOR_NAME_LENGTH
 from eac.models import AcceptedDomain, Tenant, User
@@ -211,7 +212,7 @@ def test_a_connector_name_up_to_64_characters_never_covers_a_box(
     name: str, sender: str, recipient: str
 ) -> None:
     assert len(name) <= MAX_CONNECTOR_NAME_LENGTH
-    drawn = explorer.diagram(a_path(sender, recipient, name, name.swapcase()))
+    drawn = explorer_diagram.diagram(a_path(sender, recipient, name, name.swapcase()))
     assert_labels_clear(drawn)
     assert {arrow.label.text for arrow in drawn.arrows} <= {name, name.swapcase()}
 
@@ -229,12 +230,14 @@ def test_a_connector_name_up_to_64_characters_never_covers_a_box(
 def test_the_longest_name_is_drawn_whole_on_the_usual_paths(sender: str, recipient: str) -> None:
     name = NAMES[2]
     assert len(name) == MAX_CONNECTOR_NAME_LENGTH
-    for arrow in explorer.diagram(a_path(sender, recipient, name, name)).arrows:
+    for arrow in explorer_diagram.diagram(a_path(sender, recipient, name, name)).arrows:
         assert " ".join(arrow.label.lines) == name
 
 
 def test_a_short_name_sits_on_one_line_just_above_its_arrow() -> None:
-    (arrow,) = explorer.diagram(a_path(explorer.OFFICE_365, explorer.INTERNET, "", "C1")).arrows
+    (arrow,) = explorer_diagram.diagram(
+        a_path(explorer.OFFICE_365, explorer.INTERNET, "", "C1")
+    ).arrows
     assert arrow.label.lines == ("C1",)
     assert arrow.line.y1 - 10 < arrow.label.box.bottom < arrow.line.y1
     assert arrow.label.leader is None
@@ -242,7 +245,9 @@ def test_a_short_name_sits_on_one_line_just_above_its_arrow() -> None:
 
 def test_a_label_moved_away_from_its_arrow_is_tied_to_it() -> None:
     name = NAMES[2]
-    (arrow,) = explorer.diagram(a_path(explorer.OFFICE_365, explorer.YOUR_ORG, "", name)).arrows
+    (arrow,) = explorer_diagram.diagram(
+        a_path(explorer.OFFICE_365, explorer.YOUR_ORG, "", name)
+    ).arrows
     leader = arrow.label.leader
     assert leader is not None
     assert (leader.x2, leader.y2) == pytest.approx(arrow.line.middle, abs=4)
@@ -250,7 +255,7 @@ def test_a_label_moved_away_from_its_arrow_is_tied_to_it() -> None:
 
 def test_two_arrows_between_the_same_boxes_are_drawn_apart() -> None:
     for far in (explorer.YOUR_ORG, explorer.PARTNER):
-        there, back = explorer.diagram(a_path(far, far, "In", "Out")).arrows
+        there, back = explorer_diagram.diagram(a_path(far, far, "In", "Out")).arrows
         assert there.line != back.line
 
 
@@ -265,7 +270,7 @@ def test_two_arrows_between_the_same_boxes_are_drawn_apart() -> None:
     places=st.tuples(st.sampled_from(SENDER_PLACES), st.sampled_from(RECIPIENT_PLACES)),
 )
 def test_any_name_stays_clear_of_the_boxes(name: str, places: tuple[str, str]) -> None:
-    assert_labels_clear(explorer.diagram(a_path(*places, name, name)))
+    assert_labels_clear(explorer_diagram.diagram(a_path(*places, name, name)))
 
 
 def test_the_page_keeps_a_long_name_whole_in_the_labels_title(demo_admin: Client) -> None:
