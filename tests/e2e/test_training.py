@@ -226,7 +226,7 @@ def test_a_trainer_runs_a_hybrid_class_of_three_a_trainee_completes_it_in_classi
     page.get_by_role("button", name="Next").click()
     expect(page.get_by_role("heading", name="Confirm your settings")).to_be_visible()
     page.get_by_role("button", name="Next").click()
-    page.get_by_role("textbox", name="Email address").fill("john@contoso.com")
+    add_with_dialog(page, "email address", "john@contoso.com", title="add email")
     page.get_by_role("button", name="Validate").click()
     expect(page.get_by_text("Validation successful")).to_be_visible(timeout=45_000)
     page.get_by_role("button", name="Save").click()

@@ -226,6 +226,7 @@ def test_office_365_to_a_partner_proceeds_after_a_failed_validation(
     dialog = page.get_by_role("dialog", name="Are you sure you want to proceed?")
     expect(dialog).to_be_visible()
     expect(dialog.get_by_role("button", name="Yes, proceed")).to_be_focused()
+    snapshot(page, "wizard-are-you-sure")
     page.keyboard.press("Escape")  # No: the step stays, with its results
     expect(dialog).to_be_hidden()
     expect(page.get_by_text("Validation failed", exact=True)).to_be_visible()
