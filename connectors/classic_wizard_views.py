@@ -25,7 +25,12 @@ from connectors.classic_lists import (
     with_list_error,
     without_dialog_boxes,
 )
-from connectors.draft_validation import apply_validation_buttons, parse_draft_recipient
+from connectors.draft_validation import (
+    apply_validation_buttons,
+    draft_recipients,
+    keep_recipients,
+    parse_draft_recipient,
+)
 from connectors.formfields import LIST_ACTION, ValueListField
 from connectors.models import ConnectorDraft, InboundConnector, OutboundConnector
 from connectors.services import ConnectorConflict, connector_edit_draft, connector_save_draft
@@ -302,7 +307,7 @@ def _validate_page(
         return _progress(request, draft, current, run)
     action = request.POST.get("action", "") if posted else ""
     here = page_url(draft, current)
-    stored = _stored_recipients(draft)
+    stored = draft_recipients(draft)
     if action == "stop" and run is not None:
         validation.validation_stop(run)
         return redirect(here)
@@ -311,14 +316,14 @@ def _validate_page(
         draft.save(update_fields=["validation_run", "changed_at"])
         return redirect(here)
     if action == "save":
-        _keep_recipients(draft, stored, done=True)
+        wizard.save_step(draft, wizard.STEP_BY_KEY["validation"], {"recipients": stored})
         return _save(request, draft, current, _validate_context(draft, stored))
     if posted and LIST_ACTION in request.POST:
         verb = request.POST[LIST_ACTION]
         form = ClassicRecipientsForm(request.POST, parser=_recipient_parser(request, draft, verb))
         shown, dialog = apply_classic_action(form, verb)
         if dialog is None:
-            _keep_recipients(draft, list(shown["recipients"].value()))
+            keep_recipients(draft, list(shown["recipients"].value()))
         context = _validate_context(draft, shown["recipients"].value()) | {
             "form": shown,
             "dialog": dialog,
@@ -401,33 +406,11 @@ def _progress(
             "action_url": page_url(draft, current),
         }
         return render(request, "classic/wizard.html#progress", context)
-    stored = _stored_recipients(draft)
+    stored = draft_recipients(draft)
     window = _render(
         request, draft, current, _validate_context(draft, stored), status=HTMX_STOP_POLLING
     )
     return retarget(reselect(reswap(window, "outerHTML"), "#classic-window"), "#classic-window")
-
-
-def _stored_recipients(draft: ConnectorDraft) -> list[str]:
-    """The addresses kept on the draft; an edit starts from those its connector was validated with."""
-    kept = draft.data.get("validation")
-    if kept is not None:
-        return list(kept.get("recipients", []))
-    if draft.editing_connector_id and draft.editing_direction == "outbound":
-        edited = OutboundConnector.objects.filter(pk=draft.editing_connector_id).first()
-        return list(edited.validation_recipients) if edited else []
-    return []
-
-
-def _keep_recipients(draft: ConnectorDraft, recipients: list[str], *, done: bool = False) -> None:
-    """Only the columns this changes: a second Save racing the first must not write back the
-    copy it read before the first one finished (which doesn't yet know the connector)."""
-    draft.data = draft.data | {"validation": {"recipients": recipients}}
-    fields = ["data", "changed_at"]
-    if done:
-        draft.completed = [*[k for k in draft.completed if k != "validation"], "validation"]
-        fields.append("completed")
-    draft.save(update_fields=fields)
 
 
 def _next(draft: ConnectorDraft, current: classic.Page) -> HttpResponse:

@@ -9,11 +9,30 @@ from typing import Any
 from django.http import QueryDict
 
 from connectors import wizard
-from connectors.models import ConnectorDraft
+from connectors.models import ConnectorDraft, OutboundConnector
 from eac.models import Tenant, User
 from validation import services as validation
 from validation.forms import apply_recipient_buttons
 from validation.services import ValidationUnavailable
+
+
+def draft_recipients(draft: ConnectorDraft) -> list[str]:
+    """The addresses kept on the draft; an edit starts from those its connector was last
+    validated with."""
+    kept = draft.data.get("validation")
+    if kept is not None:
+        return list(kept.get("recipients", []))
+    if draft.editing_connector_id and draft.editing_direction == "outbound":
+        edited = OutboundConnector.objects.filter(pk=draft.editing_connector_id).first()
+        return list(edited.validation_recipients) if edited else []
+    return []
+
+
+def keep_recipients(draft: ConnectorDraft, recipients: list[str]) -> None:
+    """The list as it now is, kept on the draft; only the columns this changes, so a second
+    request racing the first can't write back the copy it read before."""
+    draft.data = draft.data | {"validation": {"recipients": recipients}}
+    draft.save(update_fields=["data", "changed_at"])
 
 
 def parse_draft_recipient(text: str, *, draft: ConnectorDraft, tenant: Tenant) -> str:
@@ -32,8 +51,7 @@ def apply_validation_buttons(
     when the validation service can't be reached."""
     target = wizard.validation_target(draft)
     recipients, typed, error = apply_recipient_buttons(post, tenant=tenant, target=target)
-    draft.data = draft.data | {"validation": {"recipients": recipients}}
-    draft.save(update_fields=["data", "changed_at"])
+    keep_recipients(draft, recipients)
     context: dict[str, Any] = {
         "recipients": recipients,
         "typed": typed,

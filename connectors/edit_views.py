@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from connectors import services, wizard
-from connectors.draft_validation import apply_validation_buttons, asks_first
+from connectors.draft_validation import apply_validation_buttons, asks_first, draft_recipients
 from connectors.formfields import LIST_ACTION, apply_list_action
 from connectors.models import ConnectorDraft, InboundConnector, OutboundConnector
 from connectors.services import AnyConnector, ConnectorConflict
@@ -193,8 +193,7 @@ def connector_edit_validation(
     )
     if draft.created_connector_id:  # saved already (a second Save): show the result
         return redirect(_details_url(connector))
-    saved = draft.data.get("validation", {}).get("recipients", connector.validation_recipients)
-    context: dict[str, Any] = {"recipients": saved, "run": draft.validation_run}
+    context: dict[str, Any] = {"recipients": draft_recipients(draft), "run": draft.validation_run}
     status = 200
     if request.method == "POST":
         action = request.POST.get("action", "")
@@ -304,13 +303,12 @@ def _conflict_text(exc: ConnectorConflict) -> list[str]:
 
 
 def _panel(
-    request: TenantRequest, template: str, context: dict[str, Any], status: int
+    request: TenantRequest, template: str, context: dict[str, Any], status: int, *, heading: str
 ) -> HttpResponse:
     """An edit panel: in the details flyout's place for htmx, else the Connectors page with the
     panel where the flyout would be."""
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, template, context, status=status)
-    heading = context["step"].heading if template.endswith("edit.html") else "Validation email"
     page = list_context(request) | context | {"panel_template": template}
     page["page_title"] = f"{heading} - {context['connector'].name}"
     page["selected_id"] = str(context["connector"].pk)
@@ -349,7 +347,7 @@ def _edit_page(
         "cancel_url": _details_url(connector),
         "conflict": _conflict_text(conflict) if conflict else [],
     }
-    return _panel(request, "connectors/edit.html", context, status)
+    return _panel(request, "connectors/edit.html", context, status, heading=step.heading)
 
 
 def _validation_page(
@@ -374,7 +372,9 @@ def _validation_page(
         "target_id": "flyout",
         "cancel_url": _details_url(connector),
     }
-    return _panel(request, "connectors/edit_validation.html", context, status)
+    return _panel(
+        request, "connectors/edit_validation.html", context, status, heading="Validation email"
+    )
 
 
 # --- Turn on / Turn off ------------------------------------------------------------------------

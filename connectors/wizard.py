@@ -87,14 +87,12 @@ def scenarios_of(step: Step) -> list[str]:
 
 
 def chosen_on_step_one(values: Any) -> str:
-    """The scenario ("source:target") that step 1's radios say, or "" before a choice."""
-    source = values.get("source") or ""
-    if source in (Endpoint.YOUR_ORG, Endpoint.PARTNER):
-        return f"{source}:{Endpoint.OFFICE_365}"
-    if source == Endpoint.OFFICE_365:
-        target = values.get("target") or ""
-        return f"{source}:{target if target in (Endpoint.YOUR_ORG, Endpoint.PARTNER) else Endpoint.YOUR_ORG}"
-    return ""
+    """The scenario ("source:target") that step 1's answers make, by its own form's rules, or
+    "" before a choice."""
+    form = f.ScenarioForm(data=values)
+    if not form.is_valid():
+        return ""
+    return "{source}:{target}".format(**form.json())
 
 
 def scenario_of(draft: ConnectorDraft) -> Scenario | None:

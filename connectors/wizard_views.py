@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from connectors import wizard
-from connectors.draft_validation import apply_validation_buttons, asks_first
+from connectors.draft_validation import apply_validation_buttons, asks_first, draft_recipients
 from connectors.formfields import LIST_ACTION, apply_list_action
 from connectors.models import ConnectorDraft
 from connectors.services import connector_create_from_draft
@@ -97,8 +97,7 @@ def _form_step(
 def _validation_step(
     request: TenantRequest, draft: ConnectorDraft, step: wizard.Step, *, posted: bool
 ) -> HttpResponse:
-    saved = draft.data.get("validation", {}).get("recipients", [])
-    context: dict[str, Any] = {"recipients": saved, "run": draft.validation_run}
+    context: dict[str, Any] = {"recipients": draft_recipients(draft), "run": draft.validation_run}
     status = 200
     if posted:
         action = request.POST.get("action", "")

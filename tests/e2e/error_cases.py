@@ -198,24 +198,38 @@ ANSWERS: dict[tuple[str, str], dict[str, dict[str, Any]]] = {
 }
 
 
+def ready_draft(
+    tenant: Tenant,
+    admin: User,
+    scenario: tuple[str, str],
+    completed: list[str],
+    **changes: dict[str, Any],
+) -> ConnectorDraft:
+    """A draft whose `completed` steps (New or Classic: "confirm" too) hold good answers."""
+    answers = {"scenario": {"source": scenario[0], "target": scenario[1]}}
+    answers |= ANSWERS[scenario] | changes
+    return ConnectorDraft.objects.create(
+        tenant=tenant,
+        created_by=admin,
+        data={key: answers[key] for key in completed if key in answers},
+        completed=completed,
+        proceed_without_validation="validation" in completed,
+    )
+
+
+def scenario_steps(scenario: tuple[str, str]) -> list[str]:
+    chosen = ConnectorDraft(data={"scenario": {"source": scenario[0], "target": scenario[1]}})
+    chosen.completed = ["scenario"]
+    return [step.key for step in wizard.steps_for(chosen)]
+
+
 def wizard_at(scenario: tuple[str, str], key: str, **changes: dict[str, Any]) -> Step:
     """Opens the wizard at step `key` of `scenario`, every step before it answered."""
 
     def start(page: Page, world: World) -> None:
-        answers = {"scenario": {"source": scenario[0], "target": scenario[1]}}
-        answers |= ANSWERS[scenario] | changes
-        draft = ConnectorDraft.objects.create(
-            tenant=world.tenant, created_by=world.admin, data={}, completed=[]
-        )
-        if key != "scenario":
-            draft.data = {"scenario": answers["scenario"]}
-            draft.completed = ["scenario"]
-            steps = [s.key for s in wizard.steps_for(draft)]
-            before = steps[: steps.index(key)]
-            draft.data = {k: answers[k] for k in before}
-            draft.completed = before
-            draft.proceed_without_validation = "validation" in before
-            draft.save()
+        steps = scenario_steps(scenario)
+        before = steps[: steps.index(key)]
+        draft = ready_draft(world.tenant, world.admin, scenario, before, **changes)
         world.notes["draft"] = draft
         page.goto(world.base + reverse("connectors:wizard_step", args=[draft.pk, key]))
         see_heading(page, wizard.STEP_BY_KEY[key].heading)

@@ -13,7 +13,6 @@ from connectors.models import ConnectorDraft, InboundConnector
 from eac.models import AcceptedDomain
 from tests.conftest import make_inbound
 from tests.e2e.error_cases import (
-    ANSWERS,
     IN_FROM_OUR_SERVER,
     OUT_TO_OUR_SERVER,
     Case,
@@ -22,6 +21,7 @@ from tests.e2e.error_cases import (
     choose,
     do,
     press,
+    ready_draft,
     see_heading,
     steps,
     type_and_enter,
@@ -32,20 +32,13 @@ def window_at(scenario: tuple[str, str], key: str) -> Step:
     """Opens the Classic window at page `key`, every page before it answered."""
 
     def start(page: Page, world: World) -> None:
-        answers = {"scenario": {"source": scenario[0], "target": scenario[1]}} | ANSWERS[scenario]
-        draft = ConnectorDraft.objects.create(
-            tenant=world.tenant, created_by=world.admin, data={}, completed=[]
-        )
-        if key != "select":
-            draft.data = {"scenario": answers["scenario"]}
-            draft.completed = ["scenario"]
-            pages = classic.pages_for(draft)
-            before = list(pages[: pages.index(classic.PAGE_BY_KEY[key])])
-            draft.data = {p.step: answers[p.step] for p in before if p.step}
-            draft.completed = [p.step for p in before if p.step] + (
-                ["confirm"] if any(p.key == "confirm" for p in before) else []
-            )
-            draft.save()
+        chosen = ConnectorDraft(data={"scenario": {"source": scenario[0], "target": scenario[1]}})
+        chosen.completed = ["scenario"]
+        pages = classic.pages_for(chosen)
+        before = pages[: pages.index(classic.PAGE_BY_KEY[key])] if key != "select" else []
+        # A page's step (several partner pages fill one), or "confirm" for Confirm your settings.
+        completed = list(dict.fromkeys(p.step or p.key for p in before))
+        draft = ready_draft(world.tenant, world.admin, scenario, completed)
         world.notes["draft"] = draft
         page.goto(world.base + reverse("classic_wizard:page", args=[draft.pk, key]))
 

@@ -10,23 +10,12 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, Route, expect
 
-from connectors.models import ConnectorDraft, InboundConnector, OutboundConnector
+from connectors.models import InboundConnector, OutboundConnector
 from eac.models import Tenant, User
-from tests.e2e.error_cases import ANSWERS, IN_FROM_OUR_SERVER, OUT_TO_OUR_SERVER
+from tests.e2e.error_cases import IN_FROM_OUR_SERVER, OUT_TO_OUR_SERVER, ready_draft
 from tests.e2e.test_wizard import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def draft_at(tenant: Tenant, admin: User, scenario: tuple[str, str], upto: list[str]) -> Any:
-    answers = {"scenario": {"source": scenario[0], "target": scenario[1]}} | ANSWERS[scenario]
-    return ConnectorDraft.objects.create(
-        tenant=tenant,
-        created_by=admin,
-        data={key: answers[key] for key in upto},
-        completed=upto,
-        proceed_without_validation="validation" in upto,
-    )
 
 
 def open_step(page: Page, base: str, draft: Any, key: str) -> None:
@@ -39,7 +28,7 @@ def test_next_pressed_while_the_plus_is_still_answering_is_not_lost(
     """The page answers + by replacing the form; a Next pressed before that answer arrives was
     dropped by htmx with the form it was queued on. The + answer is held here until Next has
     been pressed, so the race happens every time."""
-    draft = draft_at(contoso, admin, OUT_TO_OUR_SERVER, ["scenario", "name", "use"])
+    draft = ready_draft(contoso, admin, OUT_TO_OUR_SERVER, ["scenario", "name", "use"])
     sign_in(page, str(live_server), admin.email)
     open_step(page, str(live_server), draft, "routing")
     held: list[Route] = []
@@ -67,7 +56,7 @@ def test_next_pressed_while_the_plus_is_still_answering_is_not_lost(
 def test_a_double_clicked_create_makes_one_connector_and_one_whole_page(
     page: Page, live_server: Any, admin: User, contoso: Tenant
 ) -> None:
-    draft = draft_at(contoso, admin, IN_FROM_OUR_SERVER, ["scenario", "name", "identity"])
+    draft = ready_draft(contoso, admin, IN_FROM_OUR_SERVER, ["scenario", "name", "identity"])
     sign_in(page, str(live_server), admin.email)
     open_step(page, str(live_server), draft, "review")
     page.get_by_role("button", name="Create connector").dblclick()
@@ -81,7 +70,7 @@ def test_a_double_clicked_create_makes_one_connector_and_one_whole_page(
 def test_enter_goes_next_and_enter_beside_a_plus_adds(
     page: Page, live_server: Any, admin: User, contoso: Tenant
 ) -> None:
-    draft = draft_at(contoso, admin, OUT_TO_OUR_SERVER, ["scenario"])
+    draft = ready_draft(contoso, admin, OUT_TO_OUR_SERVER, ["scenario"])
     sign_in(page, str(live_server), admin.email)
     open_step(page, str(live_server), draft, "name")
     page.get_by_role("textbox", name="Name", exact=True).fill("Keyboard")
@@ -104,7 +93,7 @@ def test_enter_goes_next_and_enter_beside_a_plus_adds(
 def test_tab_follows_the_page_and_focus_follows_the_step(
     page: Page, live_server: Any, admin: User, contoso: Tenant
 ) -> None:
-    draft = draft_at(contoso, admin, OUT_TO_OUR_SERVER, ["scenario"])
+    draft = ready_draft(contoso, admin, OUT_TO_OUR_SERVER, ["scenario"])
     sign_in(page, str(live_server), admin.email)
     open_step(page, str(live_server), draft, "name")
     page.get_by_role("textbox", name="Name", exact=True).fill("Tabbed")
@@ -146,7 +135,7 @@ def test_escape_closes_the_edit_panel_then_the_flyout(
 def test_an_error_the_page_cant_swap_is_still_said(
     page: Page, live_server: Any, admin: User, contoso: Tenant
 ) -> None:
-    draft = draft_at(contoso, admin, OUT_TO_OUR_SERVER, ["scenario"])
+    draft = ready_draft(contoso, admin, OUT_TO_OUR_SERVER, ["scenario"])
     sign_in(page, str(live_server), admin.email)
     open_step(page, str(live_server), draft, "name")
     page.route(
