@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from connectors.routing import (  # noqa: E402
+from connectors.mailflow.routing import (  # noqa: E402
     AcceptedDomainFact,
     ConnectorFact,
     Decision,

@@ -76,7 +76,7 @@ os.environ.setdefault("DATABASE_URL", f"sqlite:///{scratch}/bench.sqlite3")
 os.environ.update(
     DEBUG="1",
     EAC_VAR_DIR=str(scratch),
-    DJANGO_SETTINGS_MODULE="eac.settings",
+    DJANGO_SETTINGS_MODULE="console.settings",
     EAC_SMTP_PORT=str(smtp_port),
     EAC_DNS_NAMESERVERS=f"127.0.0.1:{dns.port}",
     EAC_TRUSTED_CA_FILE=str(ca_path),

@@ -41,7 +41,7 @@ os.environ.update(
     SECRET_KEY="bench-only-" + "k" * 40,
     SECURE_SSL_REDIRECT="0",
     EAC_VAR_DIR=scratch,
-    DJANGO_SETTINGS_MODULE="eac.settings",
+    DJANGO_SETTINGS_MODULE="console.settings",
     ALLOWED_HOSTS="testserver",
 )
 

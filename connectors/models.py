@@ -12,8 +12,9 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 
-from connectors.scenarios import ConnectorSource, ConnectorType, Endpoint, far_end
-from connectors.values import (
+from connectors.endpoints import ConnectorSource, ConnectorType, Endpoint, far_end
+from eac.models import Tenant
+from eac.values import (
     parse_connector_name,
     parse_domain_pattern,
     parse_each,
@@ -22,7 +23,6 @@ from connectors.values import (
     parse_tls_certificate_domain,
     parse_validation_recipient,
 )
-from eac.models import Tenant
 
 
 class TlsSettings(models.TextChoices):

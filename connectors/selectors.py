@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from connectors.endpoints import SHORT_NAMES, Endpoint, far_end
 from connectors.models import InboundConnector, OutboundConnector
-from connectors.scenarios import SHORT_NAMES, Endpoint, far_end
-from connectors.values import DomainPattern, parse_domain_pattern
 from eac.models import AcceptedDomain, Tenant
+from eac.values import DomainPattern, parse_domain_pattern
 
 SortKey = Literal["status", "name", "from", "to"]
 SORT_KEYS: tuple[SortKey, ...] = ("status", "name", "from", "to")

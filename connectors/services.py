@@ -70,7 +70,7 @@ def inbound_connector_create(
 def connector_create_from_draft(*, draft: ConnectorDraft, actor: User | None) -> Connector:
     """Every step checked again, then the connector, its validation result and the audit row,
     all in one transaction."""
-    from connectors import wizard  # the wizard's table imports this module's models
+    from connectors.wizard import steps as wizard  # the wizard's table imports this module's models
     from validation.models import ValidationRun
 
     draft = ConnectorDraft.objects.select_for_update().get(pk=draft.pk)
@@ -260,7 +260,7 @@ def connector_edit_draft(
     saved. `opened` ({"version", "settings"}) is what the edit page was opened with, so a save
     made meanwhile is still noticed; without it, the connector as it is now. An existing `draft`
     of the same edit takes the changes instead of a new one."""
-    from connectors import wizard
+    from connectors.wizard import steps as wizard
 
     if draft is not None:
         draft.data = draft.data | (changes or {})
@@ -294,7 +294,7 @@ def connector_save_draft(*, draft: ConnectorDraft, actor: User | None) -> AnyCon
         return saved
     if draft.editing_connector_id is None:
         return connector_create_from_draft(draft=draft, actor=actor)  # type: ignore[return-value]
-    from connectors import wizard
+    from connectors.wizard import steps as wizard
 
     model = OutboundConnector if draft.editing_direction == "outbound" else InboundConnector
     connector = model.objects.get(pk=draft.editing_connector_id, tenant=draft.tenant)

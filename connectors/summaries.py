@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from connectors.endpoints import ConnectorType
 from connectors.models import InboundConnector, OutboundConnector, TlsSettings
-from connectors.scenarios import ConnectorType
 
 
 @dataclass(frozen=True)

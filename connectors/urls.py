@@ -2,7 +2,10 @@ from __future__ import annotations
 
 from django.urls import path, register_converter
 
-from connectors import edit_views, powershell_views, views, wizard_views
+from connectors import views
+from connectors.interchange import views as powershell_views
+from connectors.wizard import edit_views
+from connectors.wizard import views as wizard_views
 
 
 class DirectionConverter:

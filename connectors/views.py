@@ -10,9 +10,9 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.vary import vary_on_headers
 
-from connectors.checks import configuration_findings
+from connectors.interchange.views import powershell_context
+from connectors.mailflow.findings import configuration_findings
 from connectors.models import InboundConnector, OutboundConnector
-from connectors.powershell_views import powershell_context
 from connectors.selectors import SORT_KEYS, SortKey, connector_rows
 from connectors.summaries import connector_sections, validation_result
 from eac.tenancy import TenantRequest, get_for_tenant, tenant_required

@@ -5,9 +5,9 @@ from typing import Any
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
-from connectors.formfields import ParsedField
-from connectors.values import parse_domain
+from eac.formfields import ParsedField
 from eac.models import DomainType
+from eac.values import parse_domain
 
 
 class SignInForm(AuthenticationForm):

@@ -10,8 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from connectors.values import parse_domain
 from eac.roles import Capability, Role, role_allows
+from eac.values import parse_domain
 
 
 class UserManager(BaseUserManager["User"]):

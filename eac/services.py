@@ -5,10 +5,10 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from connectors.values import parse_domain
 from eac.audit import audit_record, snapshot
 from eac.models import AcceptedDomain, DomainType, Membership, Tenant, User
 from eac.roles import Role
+from eac.values import parse_domain
 
 DOMAIN_FIELDS = ["name", "domain_type", "match_subdomains", "is_default"]
 

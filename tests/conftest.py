@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from connectors.endpoints import ConnectorType
 from connectors.models import InboundConnector, OutboundConnector
-from connectors.scenarios import ConnectorType
 from connectors.services import inbound_connector_create, outbound_connector_create
+from console.celery import app as celery_app
 from eac import services
-from eac.celery import app as celery_app
 from eac.models import AcceptedDomain, Tenant, User
 from eac.roles import Role
 

@@ -34,7 +34,7 @@ def current_database_url() -> str:
 def worker_process(
     environ: dict[str, str], log: Path, name: str
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """`celery -A eac worker` (solo pool, one task at a time) until the block ends."""
+    """`celery -A console worker` (solo pool, one task at a time) until the block ends."""
     with log.open("w") as output:
         worker = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
             [
@@ -42,7 +42,7 @@ def worker_process(
                 "-m",
                 "celery",
                 "-A",
-                "eac",
+                "console",
                 "worker",
                 "--pool=solo",
                 "--loglevel=INFO",

@@ -18,12 +18,12 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
-from connectors.explorer_queries import TenantMailFlow
+from connectors.interchange.powershell import mx_target
+from connectors.mailflow.explorer_queries import TenantMailFlow
+from connectors.mailflow.routing import AcceptedDomainFact, connector_carries
 from connectors.models import InboundConnector, OutboundConnector
-from connectors.powershell import mx_target
-from connectors.routing import AcceptedDomainFact, connector_carries
-from connectors.values import parse_domain_pattern
 from eac.models import SelectionOrder, Tenant
+from eac.values import parse_domain_pattern
 from training.scenarios import Task
 from validation.models import RunStatus, ValidationRun
 

@@ -23,8 +23,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from connectors.values import parse_domain
 from eac.models import DomainType, MailboxLocation, SelectionOrder
+from eac.values import parse_domain
 from lab.behaviours import Behaviour, behaviour_for
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"

@@ -14,11 +14,11 @@ from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
+from connectors.mailflow.routing import AcceptedDomainFact, connector_carries
 from connectors.models import OutboundConnector
-from connectors.routing import AcceptedDomainFact, connector_carries
-from connectors.values import parse_each, parse_validation_recipient
 from eac.audit import audit_record
 from eac.models import AcceptedDomain, Tenant, User
+from eac.values import parse_each, parse_validation_recipient
 from validation.models import FINISHED, RunStatus, ValidationRun, ValidationTask
 from validation.probe import ProbeOutcome, TaskResult
 

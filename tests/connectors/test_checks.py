@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 
-from connectors.checks import configuration_findings
+from connectors.mailflow.findings import configuration_findings
 from connectors.models import InboundConnector, OutboundConnector
 from eac.models import AcceptedDomain, Tenant
 from tests.conftest import make_inbound, make_outbound

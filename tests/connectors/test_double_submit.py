@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from connectors import classic_wizard_views
+from connectors.classic import wizard_views as classic_wizard_views
 from connectors.models import ConnectorDraft, OutboundConnector
 from connectors.services import connector_edit_draft, connector_save_draft
 from eac.models import AuditEvent, Tenant, User

@@ -100,7 +100,7 @@ def test_a_successful_run_of_the_new_settings_is_recorded_on_save(
         admin_client_, to_our_servers, "routing", smart_hosts=["mail2.contoso.com"]
     )
     draft = ConnectorDraft.objects.get(editing_connector_id=to_our_servers.pk)
-    from connectors import wizard
+    from connectors.wizard import steps as wizard
 
     target = wizard.validation_target(draft)
     assert target["smart_hosts"] == ["mail2.contoso.com"]  # the run checks the new settings

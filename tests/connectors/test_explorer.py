@@ -15,12 +15,13 @@ from django.urls import reverse
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connectors import explorer, explorer_diagram
-from connectors.explorer import Hop, Party, Path
-from connectors.explorer_diagram import LABEL_LINE_HEIGHT, Diagram, text_width
+from connectors.mailflow import diagram as explorer_diagram
+from connectors.mailflow import explorer
+from connectors.mailflow.diagram import LABEL_LINE_HEIGHT, Diagram, text_width
+from connectors.mailflow.explorer import Hop, Party, Path
 from connectors.models import InboundConnector, OutboundConnector
-from connectors.values import MAX_CONNECTOR_NAME_LENGTH
 from eac.models import AcceptedDomain, Tenant, User
+from eac.values import MAX_CONNECTOR_NAME_LENGTH
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db

@@ -19,10 +19,16 @@ from django.core.management.base import CommandError
 from django.test import Client
 from django.urls import reverse
 
-from connectors import importer, services
-from connectors.importer import ImportRejected, ImportSources, parse_timestamp, sender_domain
+from connectors import services
+from connectors.endpoints import ConnectorType
+from connectors.interchange import importer
+from connectors.interchange.importer import (
+    ImportRejected,
+    ImportSources,
+    parse_timestamp,
+    sender_domain,
+)
 from connectors.models import InboundConnector, OutboundConnector
-from connectors.scenarios import ConnectorType
 from eac.models import AcceptedDomain, AuditEvent, DomainType, Tenant
 from eac.roles import Role
 from tests.conftest import client_for, make_inbound, make_member, make_outbound
@@ -731,7 +737,9 @@ def test_a_failure_while_applying_rolls_back_what_was_already_written(
             raise ValidationError({"name": "Someone took this name a moment ago."})
         return real_create(**kwargs)
 
-    monkeypatch.setattr("connectors.importer.inbound_connector_create", create_then_fail)
+    monkeypatch.setattr(
+        "connectors.interchange.importer.inbound_connector_create", create_then_fail
+    )
     before = state(contoso)
     sources = ImportSources(
         domains=dumps(REAL_DOMAINS),

@@ -10,8 +10,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from connectors.models import InboundConnector, OutboundConnector
-from connectors.powershell import (
+from connectors.endpoints import ConnectorType
+from connectors.interchange.powershell import (
     bool_literal,
     mx_target,
     new_inbound_connector_line,
@@ -22,7 +22,7 @@ from connectors.powershell import (
     set_validation_line,
     tenant_script,
 )
-from connectors.scenarios import ConnectorType
+from connectors.models import InboundConnector, OutboundConnector
 from eac.models import AcceptedDomain, DomainType, Tenant
 from tests.conftest import make_inbound, make_outbound
 

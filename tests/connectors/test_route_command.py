@@ -9,8 +9,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from connectors.mailflow.routing_queries import router_for_tenant
 from connectors.models import OutboundConnector
-from connectors.routing_queries import router_for_tenant
 from eac.models import SelectionOrder, Tenant
 from tests.conftest import make_outbound, make_tenant
 

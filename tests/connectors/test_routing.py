@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from connectors.routing import (
+from connectors.mailflow.routing import (
     DOCUMENTED,
     MOST_SPECIFIC,
     ORDERS,
@@ -20,8 +20,8 @@ from connectors.routing import (
     canonical_domain,
     naive_decide,
 )
-from connectors.values import parse_domain, parse_domain_pattern
 from eac.models import SelectionOrder
+from eac.values import parse_domain, parse_domain_pattern
 
 
 def connector(name: str, *patterns: str, **fields: Any) -> ConnectorFact:

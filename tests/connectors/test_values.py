@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connectors.values import (
+from eac.values import (
     DomainPattern,
     SmartHost,
     parse_connector_name,

@@ -14,8 +14,8 @@ from typing import Any
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from connectors import wizard
 from connectors.models import ConnectorDraft, InboundConnector, OutboundConnector
+from connectors.wizard import steps as wizard
 from eac.audit import snapshot
 from eac.models import AcceptedDomain, Tenant, User
 from tests.conftest import make_inbound

@@ -8,7 +8,7 @@ from typing import Any
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from connectors import classic
+from connectors.classic import wizard as classic
 from connectors.models import ConnectorDraft, InboundConnector
 from eac.models import AcceptedDomain
 from tests.conftest import make_inbound

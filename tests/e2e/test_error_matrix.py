@@ -110,7 +110,7 @@ def reachable_code(view: Callable[..., Any]) -> Iterator[str]:
     while todo:
         function = inspect.unwrap(todo.pop())
         if function in seen or not getattr(function, "__module__", "").startswith(
-            ("eac", "connectors", "validation", "lab", "training")
+            ("console", "eac", "connectors", "validation", "lab", "training")
         ):
             continue
         seen.add(function)

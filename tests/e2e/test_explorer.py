@@ -9,10 +9,10 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
+from connectors.endpoints import ConnectorType
 from connectors.models import InboundConnector, OutboundConnector
-from connectors.scenarios import ConnectorType
-from connectors.values import MAX_CONNECTOR_NAME_LENGTH
 from eac.models import Tenant
+from eac.values import MAX_CONNECTOR_NAME_LENGTH
 from tests.conftest import make_inbound, make_outbound
 from tests.e2e.conftest import serious_accessibility_violations, snapshot
 

@@ -11,7 +11,7 @@ import pytest
 import trustme
 from django.core.exceptions import ImproperlyConfigured
 
-from eac import env
+from console import env
 
 ROOT = Path(__file__).resolve().parents[2]
 

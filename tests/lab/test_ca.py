@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
-from eac.env import env_ca_file, env_nameservers, env_networks
+from console.env import env_ca_file, env_nameservers, env_networks
 from lab.ca import WRONG_NAME, ensure_ca, ensure_lab_ca
 from lab.server import lab_environment
 

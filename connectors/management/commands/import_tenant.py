@@ -8,10 +8,10 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from connectors import importer
-from connectors.importer import ImportPlan, ImportRejected, ImportSources
-from connectors.values import parse_domain
+from connectors.interchange import importer
+from connectors.interchange.importer import ImportPlan, ImportRejected, ImportSources
 from eac.models import Tenant
+from eac.values import parse_domain
 
 FILE_OPTIONS = {
     "domains": "Get-AcceptedDomain | ConvertTo-Json output",

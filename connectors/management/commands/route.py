@@ -7,11 +7,11 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from connectors.routing import ORDERS, Decision
-from connectors.routing_queries import router_for_tenant
-from connectors.scenarios import SHORT_NAMES, Endpoint, far_end
-from connectors.values import parse_domain, parse_validation_recipient
+from connectors.endpoints import SHORT_NAMES, Endpoint, far_end
+from connectors.mailflow.routing import ORDERS, Decision
+from connectors.mailflow.routing_queries import router_for_tenant
 from eac.models import SelectionOrder, Tenant
+from eac.values import parse_domain, parse_validation_recipient
 
 
 class Command(BaseCommand):

@@ -1,0 +1,253 @@
+"""Exchange Online PowerShell equivalents of a tenant's connectors and accepted domains (SPEC §7).
+
+Pure rendering: every function takes objects or plain values and returns text; none queries the
+database. Every value an admin typed is written as a single-quoted PowerShell string, in which
+`$`, backticks and double quotes are plain characters, so a name can never run code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from connectors.endpoints import ConnectorType
+from connectors.models import InboundConnector, OutboundConnector
+from eac.models import AcceptedDomain, Tenant
+
+MX_SUFFIX = ".mail.protection.outlook.com"
+INITIAL_DOMAIN_SUFFIX = ".onmicrosoft.com"
+SEND_CONNECTOR_NAME = "My company to Office 365"
+
+# PowerShell takes the typographic single quotes (‘ ’ ‚ ‛) as quote characters too, so each
+# must be doubled like the ASCII one or it would end the string.
+_SINGLE_QUOTES = ("'", "\u2018", "\u2019", "\u201a", "\u201b")
+
+
+def quote(value: str) -> str:
+    """A PowerShell single-quoted (verbatim) string."""
+    for mark in _SINGLE_QUOTES:
+        value = value.replace(mark, mark * 2)
+    return f"'{value}'"
+
+
+def bool_literal(value: bool) -> str:
+    return "$true" if value else "$false"
+
+
+def quote_list(values: Iterable[str]) -> str:
+    """A PowerShell array argument: `'a','b'`."""
+    return ",".join(quote(value) for value in values)
+
+
+def _command(cmdlet: str, parameters: list[tuple[str, str]]) -> str:
+    return " ".join([cmdlet, *(f"-{name} {value}" for name, value in parameters)])
+
+
+def _common_head(connector: OutboundConnector | InboundConnector) -> list[tuple[str, str]]:
+    parameters = [
+        ("Name", quote(connector.name)),
+        ("ConnectorType", str(connector.connector_type)),
+        ("Enabled", bool_literal(connector.enabled)),
+    ]
+    if connector.comment:
+        parameters.append(("Comment", quote(connector.comment)))
+    return parameters
+
+
+def new_outbound_connector_line(connector: OutboundConnector) -> str:
+    parameters = _common_head(connector)
+    if connector.all_accepted_domains:
+        parameters.append(("AllAcceptedDomains", "$true"))
+    if connector.is_transport_rule_scoped:
+        parameters.append(("IsTransportRuleScoped", "$true"))
+    if connector.recipient_domains:
+        parameters.append(("RecipientDomains", quote_list(connector.recipient_domains)))
+    parameters.append(("UseMXRecord", bool_literal(connector.use_mx_record)))
+    if connector.smart_hosts:
+        parameters.append(("SmartHosts", quote_list(connector.smart_hosts)))
+    if connector.tls_settings:
+        parameters.append(("TlsSettings", str(connector.tls_settings)))
+        if connector.tls_domain:
+            parameters.append(("TlsDomain", quote(connector.tls_domain)))
+    parameters.append(
+        ("CloudServicesMailEnabled", bool_literal(connector.cloud_services_mail_enabled))
+    )
+    return _command("New-OutboundConnector", parameters)
+
+
+def iso_utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def set_validation_line(connector: OutboundConnector) -> str | None:
+    """What a validation recorded, as Set-OutboundConnector would record it (Validate-
+    OutboundConnector itself doesn't, eac-facts §3.3). None if the connector was never validated."""
+    if connector.last_validation_timestamp is None:
+        return None
+    parameters = [("Identity", quote(connector.name))]
+    if connector.validation_recipients:
+        parameters.append(("ValidationRecipients", quote_list(connector.validation_recipients)))
+    parameters += [
+        ("IsValidated", bool_literal(connector.is_validated)),
+        ("LastValidationTimestamp", quote(iso_utc(connector.last_validation_timestamp))),
+    ]
+    return _command("Set-OutboundConnector", parameters)
+
+
+def new_inbound_connector_line(connector: InboundConnector) -> str:
+    parameters = _common_head(connector)
+    parameters.append(("SenderDomains", quote_list(connector.sender_domains)))
+    if connector.sender_ip_addresses:
+        parameters.append(("SenderIPAddresses", quote_list(connector.sender_ip_addresses)))
+    parameters += [
+        ("RequireTls", bool_literal(connector.require_tls)),
+        ("RestrictDomainsToCertificate", bool_literal(connector.restrict_domains_to_certificate)),
+        ("RestrictDomainsToIPAddresses", bool_literal(connector.restrict_domains_to_ip_addresses)),
+    ]
+    if connector.tls_sender_certificate_name:
+        parameters.append(
+            ("TlsSenderCertificateName", quote(connector.tls_sender_certificate_name))
+        )
+    parameters.append(
+        ("CloudServicesMailEnabled", bool_literal(connector.cloud_services_mail_enabled))
+    )
+    return _command("New-InboundConnector", parameters)
+
+
+def connector_lines(connector: OutboundConnector | InboundConnector) -> list[str]:
+    """The line that creates the connector, then the validation it recorded, if any."""
+    if isinstance(connector, InboundConnector):
+        return [new_inbound_connector_line(connector)]
+    validation = set_validation_line(connector)
+    return [new_outbound_connector_line(connector), *([validation] if validation else [])]
+
+
+def tenant_label(tenant: Tenant) -> str:
+    return tenant.initial_domain.removesuffix(INITIAL_DOMAIN_SUFFIX)
+
+
+def mx_target(domain: str, tenant: Tenant) -> str:
+    """The host a domain's MX record points to (SPEC §5): contoso.com →
+    contoso-com.mail.protection.outlook.com; an onmicrosoft.com domain → the tenant's own."""
+    name = domain.strip().lower().removesuffix(".")
+    if name.endswith(INITIAL_DOMAIN_SUFFIX):
+        return tenant_label(tenant) + MX_SUFFIX
+    return name.replace(".", "-") + MX_SUFFIX
+
+
+def needs_send_connector(connector: OutboundConnector | InboundConnector) -> bool:
+    """Office 365 → your organization's email server: the seed article pairs it with a Send
+    connector on that server, which sends to Office 365."""
+    return (
+        isinstance(connector, OutboundConnector)
+        and connector.connector_type == ConnectorType.ON_PREMISES
+    )
+
+
+def new_send_connector_line(tenant: Tenant, default_domain: str) -> str:
+    """The on-premises Exchange Server line of the seed article (eac-facts §3.4). -Fqdn is a
+    placeholder for the host name on your server's certificate."""
+    return _command(
+        "New-SendConnector",
+        [
+            ("Name", quote(SEND_CONNECTOR_NAME)),
+            ("AddressSpaces", "*"),
+            ("CloudServicesMailEnabled", "$true"),
+            ("Fqdn", quote(f"mail.{default_domain}")),
+            ("RequireTLS", "$true"),
+            ("DNSRoutingEnabled", "$false"),
+            ("SmartHosts", quote(mx_target(default_domain, tenant))),
+            ("TlsAuthLevel", "CertificateValidation"),
+        ],
+    )
+
+
+def _comment(text: str) -> str:
+    """Text safe inside a `#` comment line: a line break would end the comment."""
+    return "".join(char if char.isprintable() else " " for char in text)
+
+
+def _set_accepted_domain_line(domain: AcceptedDomain) -> str:
+    parameters = [("Identity", quote(domain.name)), ("DomainType", str(domain.domain_type))]
+    if domain.match_subdomains:
+        parameters.append(("MatchSubDomains", "$true"))
+    return _command("Set-AcceptedDomain", parameters)
+
+
+def _new_accepted_domain_line(domain: AcceptedDomain) -> str:
+    return _command(
+        "New-AcceptedDomain",
+        [
+            ("Name", quote(domain.name)),
+            ("DomainName", quote(domain.name)),
+            ("DomainType", str(domain.domain_type)),
+        ],
+    )
+
+
+def _domain_section(domains: list[AcceptedDomain]) -> list[str]:
+    lines = [
+        "# --- Accepted domains ---",
+        "# Exchange Online doesn't add domains with PowerShell: add and verify each one in the",
+        "# Microsoft 365 admin center (Settings > Domains) first. The lines below then give each",
+        "# domain its type. New-AcceptedDomain is for on-premises Exchange; it is listed, commented",
+        "# out, for reference only.",
+    ]
+    for domain in domains:
+        note = " (default domain)" if domain.is_default else ""
+        lines.append(f"# {_comment(domain.name)}{note}")
+        lines.append(f"# {_new_accepted_domain_line(domain)}")
+        if domain.name.endswith(INITIAL_DOMAIN_SUFFIX):
+            # Microsoft creates it with the organization; it is always Authoritative.
+            lines.append("# (a Microsoft-managed onmicrosoft.com domain: nothing to set)")
+        else:
+            lines.append(_set_accepted_domain_line(domain))
+    if not domains:
+        lines.append("# (none)")
+    return lines
+
+
+def tenant_script(
+    tenant: Tenant,
+    domains: Iterable[AcceptedDomain],
+    outbound: Iterable[OutboundConnector],
+    inbound: Iterable[InboundConnector],
+    *,
+    generated_at: datetime | None = None,
+) -> str:
+    """A script that recreates the tenant's accepted-domain types and connectors."""
+    domains, outbound, inbound = list(domains), list(outbound), list(inbound)
+    lines = [
+        f"# Mail flow connectors of {_comment(tenant.name)} ({tenant.initial_domain})",
+        "# Run in Exchange Online PowerShell (Connect-ExchangeOnline) as an Exchange administrator.",
+    ]
+    if generated_at is not None:
+        lines.append(f"# Exported {iso_utc(generated_at)}")
+    lines += [
+        "",
+        "# Stop at the first error rather than leave the organization half configured.",
+        "$ErrorActionPreference = 'Stop'",
+        "",
+        *_domain_section(domains),
+        "",
+        "# --- Outbound connectors (from Office 365) ---",
+    ]
+    for outbound_connector in outbound:
+        lines += connector_lines(outbound_connector)
+    if not outbound:
+        lines.append("# (none)")
+    lines += ["", "# --- Inbound connectors (to Office 365) ---"]
+    for inbound_connector in inbound:
+        lines += connector_lines(inbound_connector)
+    if not inbound:
+        lines.append("# (none)")
+    if any(needs_send_connector(c) for c in outbound):
+        default = next((d.name for d in domains if d.is_default), tenant.initial_domain)
+        lines += [
+            "",
+            "# --- On your own email server ---",
+            "# Not for Exchange Online: run this in the Exchange Management Shell of your",
+            "# on-premises Exchange Server, with -Fqdn set to the host name on its certificate.",
+            f"# {new_send_connector_line(tenant, default)}",
+        ]
+    return "\n".join(lines) + "\n"

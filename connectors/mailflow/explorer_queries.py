@@ -1,0 +1,142 @@
+"""What the mail flow explorer needs from the database: where an address's mailbox lives and
+which inbound connectors exist, gathered for `connectors.mailflow.explorer`'s plain functions. Used by the
+explorer page and by the training checks ("mail from Bob to John flows")."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from connectors.endpoints import ConnectorType
+from connectors.mailflow import explorer
+from connectors.mailflow.routing import AcceptedDomainFact, ConnectorFact, Router
+from connectors.models import InboundConnector, OutboundConnector
+from eac.models import AcceptedDomain, DomainType, Mailbox, MailboxLocation, Tenant
+from eac.values import parse_domain_pattern, parse_validation_recipient
+
+
+class TenantMailFlow:
+    """A tenant's mail-flow configuration, read once on first use (four queries: accepted
+    domains, mailboxes, outbound and inbound connectors), then asked as often as needed — the
+    training checks ask several questions of one sandbox in a row."""
+
+    def __init__(self, tenant: Tenant) -> None:
+        self.tenant = tenant
+
+    @cached_property
+    def accepted_domains(self) -> list[AcceptedDomain]:
+        return list(AcceptedDomain.objects.filter(tenant=self.tenant))
+
+    @cached_property
+    def mailboxes(self) -> dict[str, Mailbox]:
+        return {m.address.lower(): m for m in Mailbox.objects.filter(tenant=self.tenant)}
+
+    @cached_property
+    def outbound(self) -> list[OutboundConnector]:
+        return list(OutboundConnector.objects.filter(tenant=self.tenant))
+
+    @cached_property
+    def inbound(self) -> list[InboundConnector]:
+        return list(InboundConnector.objects.filter(tenant=self.tenant))
+
+    def accepted_facts(self) -> list[AcceptedDomainFact]:
+        return [AcceptedDomainFact(d.name, d.match_subdomains) for d in self.accepted_domains]
+
+    def router(self, order: str | None = None) -> Router:
+        """`order` defaults to the tenant's connector selection order setting."""
+        facts = [
+            ConnectorFact(
+                str(c.pk),
+                c.name,
+                c.enabled,
+                c.is_transport_rule_scoped,
+                c.all_accepted_domains,
+                tuple(c.recipient_domains),
+                c.connector_type,
+            )
+            for c in self.outbound
+        ]
+        return Router(facts, self.accepted_facts(), order or self.tenant.connector_selection_order)
+
+    def explore(self, sender: str, recipient: str) -> explorer.Path:
+        """The path a message from `sender` to `recipient` takes, as configured now. Raises
+        ValidationError for an address that isn't one, or a stored pattern that no longer parses."""
+        return explorer.explore(
+            self.locate(parse_validation_recipient(sender)),
+            self.locate(parse_validation_recipient(recipient)),
+            router=self.router(),
+            inbound=self.inbound_facts(),
+        )
+
+    def partner_domains(self) -> list[str]:
+        patterns = [
+            *(
+                p
+                for c in self.outbound
+                if c.connector_type == ConnectorType.PARTNER
+                for p in c.recipient_domains
+            ),
+            *(
+                p
+                for c in self.inbound
+                if c.connector_type == ConnectorType.PARTNER
+                for p in c.sender_domains
+            ),
+        ]
+        return [p for p in patterns if p != "*"]
+
+    def locate(self, address: str) -> explorer.Party:
+        """Where this address's mailbox lives, as Office 365 would see it."""
+        domain = address.rsplit("@", 1)[1]
+        mailbox = self.mailboxes.get(address.lower())
+        if mailbox is not None:
+            place = {
+                MailboxLocation.OFFICE_365: explorer.OFFICE_365,
+                MailboxLocation.YOUR_ORG: explorer.YOUR_ORG,
+            }.get(
+                mailbox.location,
+                explorer.INTERNET,  # type: ignore[call-overload]
+            )
+            return explorer.Party(
+                address,
+                domain,
+                place,
+                f"{mailbox.display_name}'s mailbox: {mailbox.get_location_display()}",
+            )
+        for d in self.accepted_domains:
+            if domain == d.name or (d.match_subdomains and domain.endswith(f".{d.name}")):
+                if d.domain_type == DomainType.INTERNAL_RELAY:
+                    return explorer.Party(
+                        address,
+                        domain,
+                        explorer.YOUR_ORG,
+                        f"{d.name} is an Internal relay domain: recipients not in Office 365 are on your email server",
+                    )
+                return explorer.Party(
+                    address,
+                    domain,
+                    explorer.OFFICE_365,
+                    f"{d.name} is an Authoritative domain: its mailboxes are in Office 365",
+                )
+        if any(parse_domain_pattern(p).matches(domain) for p in self.partner_domains()):
+            return explorer.Party(
+                address, domain, explorer.PARTNER, "a partner domain named by a partner connector"
+            )
+        return explorer.Party(
+            address, domain, explorer.INTERNET, "not a domain of this organization"
+        )
+
+    def inbound_facts(self) -> list[explorer.InboundFact]:
+        facts = []
+        for c in self.inbound:
+            if c.tls_sender_certificate_name:
+                how = f"its TLS certificate ({c.tls_sender_certificate_name})"
+            elif c.sender_ip_addresses:
+                how = f"its IP address ({', '.join(c.sender_ip_addresses)})"
+            else:
+                how = f"its sender domain ({', '.join(c.sender_domains)})"
+            facts.append(
+                explorer.InboundFact(
+                    c.name, c.enabled, c.connector_type, tuple(c.sender_domains), how
+                )
+            )
+        return facts

@@ -1,0 +1,96 @@
+"""`make run`: the web server, a Celery worker and the built-in lab (a mail server and a DNS
+server on 127.0.0.1, so validation works out of the box), all stopped together by Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+
+from lab.server import DEFAULT_DNS_PORT, DEFAULT_SMTP_PORT, lab_environment
+
+
+class Command(BaseCommand):
+    help = "Serve the console with a Celery worker and the lab beside it (development and demos)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+        parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
+        parser.add_argument("--no-lab", action="store_true", help="Don't start the lab servers.")
+        parser.add_argument("--lab-dns-port", type=int, default=DEFAULT_DNS_PORT)
+        parser.add_argument("--lab-smtp-port", type=int, default=DEFAULT_SMTP_PORT)
+
+    def handle(
+        self,
+        *args: Any,
+        host: str,
+        port: str,
+        no_lab: bool,
+        lab_dns_port: int,
+        lab_smtp_port: int,
+        **options: Any,
+    ) -> None:
+        # Ctrl-C or a TERM from a supervisor stop everything, even when started from a shell that
+        # made this process ignore SIGINT (background jobs of a non-interactive shell).
+        signal.signal(signal.SIGINT, _stop)
+        signal.signal(signal.SIGTERM, _stop)
+        processes = []
+        worker_env = dict(os.environ)
+        if not no_lab:
+            lab = lab_environment(settings.VAR_DIR, lab_dns_port, lab_smtp_port)
+            # The lab is the default target, but settings the user made win; and someone who points
+            # the probe somewhere themselves isn't confined to the lab.
+            if any(name in os.environ for name in lab):
+                lab.pop("EAC_PROBE_LAB_ONLY")
+            worker_env |= {name: value for name, value in lab.items() if name not in os.environ}
+            processes.append(
+                subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+                    [
+                        sys.executable,
+                        "manage.py",
+                        "lab",
+                        "--dns-port",
+                        str(lab_dns_port),
+                        "--smtp-port",
+                        str(lab_smtp_port),
+                    ]
+                )
+            )
+        processes.append(
+            subprocess.Popen(  # noqa: S603
+                [sys.executable, "-m", "celery", "-A", "console", "worker", "--loglevel=INFO"],
+                env=worker_env,
+            )
+        )
+        web = subprocess.Popen([sys.executable, "manage.py", "runserver", f"{host}:{port}"])  # noqa: S603
+        processes.append(web)
+        shown_host = f"[{host}]" if ":" in host else host
+        self.stdout.write(
+            self.style.SUCCESS(f"EAC console: http://{shown_host}:{port}/  (Ctrl-C stops it)")
+        )
+        if not no_lab:
+            self.stdout.write(
+                f"Lab: mail server on 127.0.0.x:{lab_smtp_port}, DNS on 127.0.0.1:{lab_dns_port}"
+            )
+        try:
+            web.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            for process in processes:
+                if process.poll() is None:
+                    process.send_signal(signal.SIGTERM)
+            for process in processes:
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
