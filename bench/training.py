@@ -7,30 +7,17 @@ Uses a scratch SQLite database (DEBUG off)."""
 
 from __future__ import annotations
 
-import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-scratch = tempfile.mkdtemp(prefix="eac-bench-training-")
-os.environ.update(
-    DATABASE_URL=f"sqlite:///{scratch}/bench.sqlite3",
-    DEBUG="0",
-    SECRET_KEY="bench-only-" + "k" * 40,
-    SECURE_SSL_REDIRECT="0",
-    EAC_VAR_DIR=scratch,
-    DJANGO_SETTINGS_MODULE="console.settings",
-    ALLOWED_HOSTS="testserver",
-)
+from bench.django_setup import start_django  # noqa: E402
 
-import django  # noqa: E402
-
-django.setup()
+scratch = start_django("eac-bench-training-")
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402

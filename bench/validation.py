@@ -29,9 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 scratch = Path(tempfile.mkdtemp(prefix="eac-bench-validation-"))
 
-import trustme  # noqa: E402
 
-from tests.validation.peers import Behaviour, DnsLab, LabCA, start_lab_server  # noqa: E402
+from tests.validation.peers import Behaviour, DnsLab, lab_ca_in, start_lab_server  # noqa: E402
 
 RTT_SECONDS = float(os.environ.get("EAC_BENCH_RTT_MS", "0")) / 1000
 
@@ -66,10 +65,9 @@ class LatencyProxy:
 
 
 # The lab first: its ports go into the settings the workers read at start-up.
-ca = trustme.CA(organization_name="EAC bench CA")
-ca_path = scratch / "ca.pem"
-ca.cert_pem.write_to_path(str(ca_path))
-lab = start_lab_server(LabCA(ca=ca, pem_path=str(ca_path)), Behaviour.GOOD)
+lab_ca = lab_ca_in(scratch)
+ca_path = Path(lab_ca.pem_path)
+lab = start_lab_server(lab_ca, Behaviour.GOOD)
 smtp_port = LatencyProxy(lab.port, RTT_SECONDS).port if RTT_SECONDS else lab.port
 dns = DnsLab()
 os.environ.setdefault("DATABASE_URL", f"sqlite:///{scratch}/bench.sqlite3")
@@ -159,7 +157,7 @@ def start_workers(count: int) -> list[subprocess.Popen[bytes]]:
         )
         for i in range(count)
     ]
-    call_command("ping_worker", "--timeout", "60", stdout=open(os.devnull, "w"))  # noqa: SIM115, PTH123
+    call_command("ping_worker", "--timeout", "60", stdout=open(os.devnull, "w"))  # noqa: SIM115
     return workers
 
 

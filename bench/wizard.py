@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import os
 import re
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -23,7 +21,6 @@ sys.path.insert(0, str(ROOT))
 parser = argparse.ArgumentParser()
 parser.add_argument("--postgres", help="URL of a scratch database to recreate and use")
 arguments = parser.parse_args()
-scratch = tempfile.mkdtemp(prefix="eac-bench-wizard-")
 if arguments.postgres:
     import psycopg
 
@@ -33,21 +30,10 @@ if arguments.postgres:
     ) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
         admin.execute(f'CREATE DATABASE "{name}"')
-    os.environ["DATABASE_URL"] = arguments.postgres
-else:
-    os.environ["DATABASE_URL"] = f"sqlite:///{scratch}/bench.sqlite3"
-os.environ.update(
-    DEBUG="0",
-    SECRET_KEY="bench-only-" + "k" * 40,
-    SECURE_SSL_REDIRECT="0",
-    EAC_VAR_DIR=scratch,
-    DJANGO_SETTINGS_MODULE="console.settings",
-    ALLOWED_HOSTS="testserver",
-)
 
-import django  # noqa: E402
+from bench.django_setup import start_django  # noqa: E402
 
-django.setup()
+scratch = start_django("eac-bench-wizard-", arguments.postgres)
 
 from django.contrib.staticfiles import finders  # noqa: E402
 from django.core.management import call_command  # noqa: E402

@@ -1,5 +1,6 @@
 """Outbound and inbound connectors, with the properties of New-/Set-OutboundConnector and
-New-/Set-InboundConnector (SPEC §2). `clean()` runs the shared value parsers and stores their
+New-/Set-InboundConnector (https://learn.microsoft.com/en-us/powershell/module/exchange/new-outboundconnector,
+https://learn.microsoft.com/en-us/powershell/module/exchange/new-inboundconnector). `clean()` runs the shared value parsers and stores their
 canonical forms, so every entry point (forms, commands, admin, import) saves the same values."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from django.db.models.functions import Lower
 from connectors.endpoints import ConnectorSource, ConnectorType, Endpoint, far_end
 from eac.models import Tenant
 from eac.values import (
+    InvalidValue,
     parse_connector_name,
     parse_domain_pattern,
     parse_each,
@@ -82,7 +84,7 @@ class Connector(models.Model):
     ) -> None:
         try:
             setattr(self, field, parse())
-        except ValidationError as exc:
+        except InvalidValue as exc:
             errors.setdefault(field, []).extend(exc.messages)
 
 

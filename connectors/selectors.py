@@ -1,13 +1,18 @@
-"""Reads for the connectors pages: the list rows, and which connectors depend on a domain."""
+"""Reads for the connectors pages: the list rows, which connectors depend on a domain, and the
+draft or connector a URL names (another tenant's answers 404, never 403, which would confirm it
+exists)."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Literal
 
 from connectors.endpoints import SHORT_NAMES, Endpoint, far_end
-from connectors.models import InboundConnector, OutboundConnector
+from connectors.models import ConnectorDraft, InboundConnector, OutboundConnector
+from connectors.services import AnyConnector
 from eac.models import AcceptedDomain, Tenant
+from eac.tenancy import TenantRequest, get_for_tenant
 from eac.values import DomainPattern, parse_domain_pattern
 
 SortKey = Literal["status", "name", "from", "to"]
@@ -87,3 +92,19 @@ def connectors_using_domain(domain: AcceptedDomain) -> list[str]:
         if _covers(c.sender_domains, domain.name)
     ]
     return sorted(names, key=str.casefold)
+
+
+def tenant_draft(request: TenantRequest, draft_id: str | uuid.UUID) -> ConnectorDraft:
+    """The draft, with its validation run (every step shows or checks it)."""
+    return get_for_tenant(
+        ConnectorDraft.objects.select_related("validation_run"), request.tenant, pk=draft_id
+    )
+
+
+def tenant_connector(request: TenantRequest, direction: str, pk: str | uuid.UUID) -> AnyConnector:
+    """The connector, with its tenant (its forms check names among the tenant's connectors)."""
+    if direction == "outbound":
+        return get_for_tenant(
+            OutboundConnector.objects.select_related("tenant"), request.tenant, pk=pk
+        )
+    return get_for_tenant(InboundConnector.objects.select_related("tenant"), request.tenant, pk=pk)

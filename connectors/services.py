@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from connectors.models import Connector, ConnectorDraft, InboundConnector, OutboundConnector
+from connectors.models import Connector, InboundConnector, OutboundConnector
 from eac.audit import audit_record, snapshot
 from eac.models import Tenant, User
 
@@ -26,9 +26,10 @@ def connector_name_taken(*, tenant: Tenant, name: str, exclude_id: uuid.UUID | N
     return any(queryset.exists() for queryset in others)
 
 
-def _create(
+def connector_create(
     model: type[Connector], *, tenant: Tenant, actor: User | None, fields: dict[str, Any]
 ) -> Any:
+    """The one way a connector comes into being (the two below, the wizard, the import)."""
     # Lock the tenant row so two creations with the same name cannot both pass the check.
     Tenant.objects.select_for_update().get(pk=tenant.pk)
     connector = model(tenant=tenant, **fields)
@@ -50,7 +51,7 @@ def _create(
 def outbound_connector_create(
     *, tenant: Tenant, actor: User | None, **fields: Any
 ) -> OutboundConnector:
-    connector: OutboundConnector = _create(
+    connector: OutboundConnector = connector_create(
         OutboundConnector, tenant=tenant, actor=actor, fields=fields
     )
     return connector
@@ -60,43 +61,9 @@ def outbound_connector_create(
 def inbound_connector_create(
     *, tenant: Tenant, actor: User | None, **fields: Any
 ) -> InboundConnector:
-    connector: InboundConnector = _create(
+    connector: InboundConnector = connector_create(
         InboundConnector, tenant=tenant, actor=actor, fields=fields
     )
-    return connector
-
-
-@transaction.atomic
-def connector_create_from_draft(*, draft: ConnectorDraft, actor: User | None) -> Connector:
-    """Every step checked again, then the connector, its validation result and the audit row,
-    all in one transaction."""
-    from connectors.wizard import steps as wizard  # the wizard's table imports this module's models
-    from validation.models import ValidationRun
-
-    draft = ConnectorDraft.objects.select_for_update().get(pk=draft.pk)
-    if draft.created_connector_id is not None:  # a second Create of the same draft: the same one
-        created = draft.created_connector()
-        if created is None:
-            raise ValidationError("This connector was created, then deleted.")
-        return created
-    values = wizard.revalidate(draft)
-    model, fields = wizard.connector_fields(values)
-    if model is OutboundConnector:
-        run = draft.validation_run
-        fields["validation_recipients"] = draft.data.get("validation", {}).get("recipients", [])
-        if (
-            run is not None
-            and run.finished_at is not None
-            and run.status in ("succeeded", "failed")
-        ):
-            fields["is_validated"] = run.status == "succeeded"
-            fields["last_validation_timestamp"] = run.finished_at
-    connector: Connector = _create(model, tenant=draft.tenant, actor=actor, fields=fields)
-    if model is OutboundConnector and draft.validation_run_id:
-        ValidationRun.objects.filter(pk=draft.validation_run_id).update(connector=connector)
-    draft.created_connector_id = connector.pk
-    draft.created_direction = model.direction
-    draft.save(update_fields=["created_connector_id", "created_direction", "changed_at"])
     return connector
 
 
@@ -244,84 +211,3 @@ def connectors_delete(*, connectors: list[AnyConnector], actor: User | None) -> 
     """Several connectors chosen in the list: all of them, or none."""
     for connector in connectors:
         connector_delete(connector=connector, actor=actor)
-
-
-@transaction.atomic
-def connector_edit_draft(
-    *,
-    connector: AnyConnector,
-    actor: User | None,
-    changes: dict[str, dict[str, Any]] | None = None,
-    opened: dict[str, Any] | None = None,
-    draft: ConnectorDraft | None = None,
-) -> ConnectorDraft:
-    """A draft holding a saved connector's answers with `changes` (step key → values) swapped
-    in: for the Classic EAC's pencil, and for a New EAC edit that is validated before it is
-    saved. `opened` ({"version", "settings"}) is what the edit page was opened with, so a save
-    made meanwhile is still noticed; without it, the connector as it is now. An existing `draft`
-    of the same edit takes the changes instead of a new one."""
-    from connectors.wizard import steps as wizard
-
-    if draft is not None:
-        draft.data = draft.data | (changes or {})
-        draft.save(update_fields=["data", "changed_at"])
-        return draft
-    answers = wizard.answers_of(connector) | (changes or {})
-    return ConnectorDraft.objects.create(
-        tenant=connector.tenant,
-        created_by=actor,
-        data=answers,
-        completed=[*answers, "confirm"],
-        editing_connector_id=connector.pk,
-        editing_direction=connector.direction,
-        editing_version=opened["version"] if opened else connector.version,
-        editing_opened=opened["settings"] if opened else connector_settings(connector),
-    )
-
-
-@transaction.atomic
-def connector_save_draft(*, draft: ConnectorDraft, actor: User | None) -> AnyConnector:
-    """Creates the draft's connector, or, for an edit, updates the connector it came from.
-
-    The draft row is locked and remembers the connector it became, so a second Save of the same
-    draft (a double click, another tab, a repeated POST) returns that connector and writes
-    nothing: not a second connector, nor an update refused as someone else's save."""
-    draft = ConnectorDraft.objects.select_for_update().get(pk=draft.pk)
-    if draft.created_connector_id is not None:
-        saved = draft.created_connector()
-        if saved is None:
-            raise ValidationError("This connector was saved, then deleted.")
-        return saved
-    if draft.editing_connector_id is None:
-        return connector_create_from_draft(draft=draft, actor=actor)  # type: ignore[return-value]
-    from connectors.wizard import steps as wizard
-
-    model = OutboundConnector if draft.editing_direction == "outbound" else InboundConnector
-    connector = model.objects.get(pk=draft.editing_connector_id, tenant=draft.tenant)
-    # Only what the answers change: a property the pages can't express (set with PowerShell)
-    # stays as it is, as with the New EAC's edit pages.
-    _, before = wizard.connector_fields(wizard.answers_of(connector))
-    _, after = wizard.connector_fields(wizard.revalidate(draft))
-    fields = {name: value for name, value in after.items() if before.get(name) != value}
-    run = draft.validation_run
-    if isinstance(connector, OutboundConnector) and run is not None and run.finished_at is not None:
-        fields["validation_recipients"] = run.recipients
-        fields["is_validated"] = run.status == "succeeded"
-        fields["last_validation_timestamp"] = run.finished_at
-    changed = {name: value for name, value in fields.items() if getattr(connector, name) != value}
-    updated = connector_update(
-        connector=connector,
-        actor=actor,
-        fields=changed,
-        expected_version=draft.editing_version or 0,
-        opened=draft.editing_opened,
-    )
-    if run is not None:
-        from validation.models import ValidationRun
-
-        ValidationRun.objects.filter(pk=run.pk).update(connector=updated)
-    # The edit's draft has done its job; it stays to answer a repeat with the same connector.
-    draft.created_connector_id = updated.pk
-    draft.created_direction = updated.direction
-    draft.save(update_fields=["created_connector_id", "created_direction", "changed_at"])
-    return updated

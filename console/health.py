@@ -47,7 +47,7 @@ def _check_broker_and_workers() -> tuple[dict[str, Any], dict[str, Any]]:
     try:
         with celery_app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=BROKER_DEADLINE_SECONDS)
-    except Exception as exc:  # noqa: BLE001 - any transport error means "unreachable" here
+    except Exception as exc:
         broker = {
             "ok": False,
             "url": broker_label(settings.CELERY_BROKER_URL),

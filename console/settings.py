@@ -230,7 +230,7 @@ CELERY_WORKER_POOL = "threads"
 CELERY_WORKER_CONCURRENCY = env_int("EAC_WORKER_CONCURRENCY", 16, minimum=1, maximum=256)
 CELERY_ACCEPT_CONTENT = ["json"]
 
-# Validation probes (SPEC §8), parsed now so a bad value stops start-up.
+# Validation probes (docs/validation.md), parsed now so a bad value stops start-up.
 EAC_SMTP_PORT = env_int("EAC_SMTP_PORT", 25, minimum=1, maximum=65535)
 EAC_DNS_NAMESERVERS = env_nameservers("EAC_DNS_NAMESERVERS")
 EAC_TRUSTED_CA_FILE = env_ca_file("EAC_TRUSTED_CA_FILE")

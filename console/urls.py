@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
+from connectors.domains import views as domain_views
 from connectors.mailflow import views as explorer_views
 from console import health
 from eac import views
@@ -15,17 +16,21 @@ urlpatterns = [
     path("mail-flow/connectors/", include("connectors.urls")),
     path("mail-flow/", include("validation.urls")),
     path("classic/mail-flow/connectors/new/", include("connectors.classic.wizard_urls")),
-    path("mail-flow/accepted-domains/", views.accepted_domains, name="accepted_domains"),
+    path("mail-flow/accepted-domains/", domain_views.accepted_domains, name="accepted_domains"),
     path("mail-flow/explorer/", explorer_views.mail_flow_explorer, name="explorer"),
-    path("mail-flow/accepted-domains/add/", views.accepted_domain_add, name="accepted_domain_add"),
+    path(
+        "mail-flow/accepted-domains/add/",
+        domain_views.accepted_domain_add,
+        name="accepted_domain_add",
+    ),
     path(
         "mail-flow/accepted-domains/<int:pk>/",
-        views.accepted_domain_details,
+        domain_views.accepted_domain_details,
         name="accepted_domain",
     ),
     path(
         "mail-flow/accepted-domains/<int:pk>/remove/",
-        views.accepted_domain_remove,
+        domain_views.accepted_domain_remove,
         name="accepted_domain_remove",
     ),
     path("classic/", include("connectors.classic.urls")),

@@ -1,8 +1,10 @@
-"""Form fields that parse with the shared value parsers, so a form never re-implements a rule."""
+"""Form fields that parse with the shared value parsers, so a form never re-implements a rule;
+and `django_errors`, the one place a parser's refusal becomes Django's ValidationError."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,9 +13,24 @@ from django.core.exceptions import ValidationError
 from django.forms.utils import ErrorDict
 from django.utils.datastructures import MultiValueDict
 
-from eac.values import parse_each
+from eac.values import InvalidValue, parse_each
 
 LIST_ACTION = "list_action"  # the + and delete buttons post "add:<field>" or "remove:<field>:<i>"
+
+
+def validation_error(exc: InvalidValue) -> ValidationError:
+    if len(exc.problems) == 1:
+        return ValidationError(exc.problems[0].message, code=exc.problems[0].code)
+    return ValidationError([ValidationError(p.message, code=p.code) for p in exc.problems])
+
+
+@contextmanager
+def django_errors() -> Iterator[None]:
+    """Inside, a parser's InvalidValue leaves as a ValidationError, as forms and models expect."""
+    try:
+        yield
+    except InvalidValue as exc:
+        raise validation_error(exc) from exc
 
 
 class ParsedField(forms.CharField):
@@ -27,7 +44,8 @@ class ParsedField(forms.CharField):
         text = super().clean(value)
         if text in self.empty_values:
             return text
-        return self.parser(text)
+        with django_errors():
+            return self.parser(text)
 
 
 @dataclass(frozen=True)
@@ -107,7 +125,8 @@ class ValueListField(forms.Field):
             texts = [*value.items, *([value.typed] if value.typed else [])]
         else:
             texts = list(value or [])
-        return [str(item) for item in parse_each(self.parser, texts)]
+        with django_errors():
+            return [str(item) for item in parse_each(self.parser, texts)]
 
     def validate(self, value: Any) -> None:
         if self.required and not value:
@@ -131,7 +150,7 @@ def apply_list_action(form: forms.Form, action: str) -> forms.Form:
         elif verb == "add" and typed:
             try:
                 value = str(field.parser(typed))
-            except ValidationError as exc:
+            except InvalidValue as exc:
                 error = [f"{typed}: {message}" for message in exc.messages]
             else:
                 items += [] if value in items else [value]

@@ -1,13 +1,9 @@
-from __future__ import annotations
+"""The sign-in form. The accepted-domain forms are with their pages (`connectors.domains.forms`)."""
 
-from typing import Any
+from __future__ import annotations
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
-
-from eac.formfields import ParsedField
-from eac.models import DomainType
-from eac.values import parse_domain
 
 
 class SignInForm(AuthenticationForm):
@@ -19,42 +15,3 @@ class SignInForm(AuthenticationForm):
     def clean_username(self) -> str:
         # Addresses are stored in lower case; people type them however they like.
         return str(self.cleaned_data["username"]).lower()
-
-
-DOMAIN_TYPE_HELP = {
-    DomainType.AUTHORITATIVE: (
-        "Email is delivered only to recipients in this organization. Messages for unknown "
-        "recipients are rejected."
-    ),
-    DomainType.INTERNAL_RELAY: (
-        "Recipients in this organization get their mail here; messages for anyone else are "
-        "relayed to your own email server through a connector."
-    ),
-}
-
-
-class DomainTypeForm(forms.Form):
-    domain_type = forms.ChoiceField(
-        label="This accepted domain is", choices=DomainType.choices, widget=forms.RadioSelect
-    )
-    match_subdomains = forms.BooleanField(label="Accept mail for all subdomains", required=False)
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if data.get("match_subdomains") and data.get("domain_type") != DomainType.INTERNAL_RELAY:
-            self.add_error(
-                "match_subdomains", "Subdomains can only be accepted for an Internal relay domain."
-            )
-        return data
-
-
-class AcceptedDomainAddForm(DomainTypeForm):
-    name = ParsedField(
-        parser=parse_domain,
-        label="Domain name",
-        max_length=255,
-        widget=forms.TextInput(
-            attrs={"placeholder": "Example: contoso.com", "autocomplete": "off"}
-        ),
-    )
-    field_order = ["name", "domain_type", "match_subdomains"]

@@ -1,4 +1,4 @@
-"""Tenants, their accepted domains, who may administer them, and the audit trail (SPEC §2)."""
+"""Tenants, their accepted domains, who may administer them, and the audit trail (docs/architecture.md, "eac")."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.db import models
 from django.utils import timezone
 
 from eac.roles import Capability, Role, role_allows
-from eac.values import parse_domain
+from eac.values import InvalidValue, parse_domain
 
 
 class UserManager(BaseUserManager["User"]):
@@ -50,7 +50,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 
 class SelectionOrder(models.TextChoices):
-    """How Office 365 picks an outbound connector (SPEC §5): the seed example's "most specific
+    """How Office 365 picks an outbound connector (docs/routing.md, "Two orders"): the seed example's "most specific
     wins", or the order as the article literally lists it, for comparison."""
 
     MOST_SPECIFIC = "most_specific", "Most specific match first (as the article's example)"
@@ -123,7 +123,7 @@ class AcceptedDomain(models.Model):
     def clean(self) -> None:
         try:
             self.name = parse_domain(self.name)
-        except ValidationError as exc:
+        except InvalidValue as exc:
             raise ValidationError({"name": exc.messages}) from None
         if self.match_subdomains and self.domain_type != DomainType.INTERNAL_RELAY:
             raise ValidationError(
@@ -198,7 +198,7 @@ class MailboxLocation(models.TextChoices):
 
 
 class Mailbox(models.Model):
-    """Someone mail flows to or from, and where their mailbox lives (SPEC §5: John on your
+    """Someone mail flows to or from, and where their mailbox lives (docs/routing.md, "The seed example": John on your
     server, Bob in Office 365, Sun on the internet)."""
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="mailboxes")

@@ -1,4 +1,4 @@
-"""Roles (SPEC §2) and what each may do. Views and templates ask `role_allows`, never the role name."""
+"""Roles (https://learn.microsoft.com/en-us/exchange/permissions-exo/permissions-exo) and what each may do. Views and templates ask `role_allows`, never the role name."""
 
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from eac.audit import audit_record, snapshot
+from eac.formfields import django_errors
 from eac.models import AcceptedDomain, DomainType, Membership, Tenant, User
 from eac.roles import Role
 from eac.values import parse_domain
@@ -14,7 +15,8 @@ DOMAIN_FIELDS = ["name", "domain_type", "match_subdomains", "is_default"]
 
 
 def initial_domain_for(label: str) -> str:
-    return parse_domain(f"{label}.onmicrosoft.com")
+    with django_errors():
+        return parse_domain(f"{label}.onmicrosoft.com")
 
 
 @transaction.atomic

@@ -1,8 +1,11 @@
-"""Parsers for the values an admin types into connector settings (SPEC §2, "Value rules").
+"""Parsers for the values an admin types into connector settings, with the rules of the
+New-/Set-*Connector and *-AcceptedDomain cmdlets (https://learn.microsoft.com/en-us/powershell/module/exchange/new-outboundconnector).
 
-Each parser takes the text as typed and returns its canonical form, or raises a
-`ValidationError` whose message is shown next to the form field. Forms, models, commands and
-imports all call these, so a value is stored the same way whichever door it came in by.
+Each parser takes the text as typed and returns its canonical form, or raises `InvalidValue`,
+whose messages are shown next to the form field. Forms, models, commands and imports all call
+these, so a value is stored the same way whichever door it came in by. Plain Python: the
+selection engine and the explorer use these too, and they import no Django
+(`eac.formfields.django_errors` turns a refusal into Django's ValidationError).
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ from email.headerregistry import Address
 from typing import Literal, NoReturn, TypeVar
 
 import idna
-from django.core.exceptions import ValidationError
 
 T = TypeVar("T", bound=Hashable)
 
@@ -37,8 +39,26 @@ _UNPRINTABLE_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
 _ADDRESS_LIST_SEPARATORS = (",", ";")
 
 
+@dataclass(frozen=True)
+class Problem:
+    message: str
+    code: str  # names the rule, for tests and callers; the message is for people
+
+
+class InvalidValue(ValueError):
+    """A value Exchange would refuse, with one problem per refused entry."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(p.message for p in problems))
+        self.problems = problems
+
+    @property
+    def messages(self) -> list[str]:
+        return [p.message for p in self.problems]
+
+
 def _fail(message: str, code: str) -> NoReturn:
-    raise ValidationError(message, code=code)
+    raise InvalidValue([Problem(message, code)])
 
 
 def _shown(text: str, limit: int = 40) -> str:
@@ -282,7 +302,7 @@ def _fail_embedded_wildcard() -> NoReturn:
 def _fail_missing_wildcard_dot(rest: str) -> NoReturn:
     try:
         suggestion = f"*.{_canonical_domain(rest, min_labels=1)}"
-    except ValidationError:
+    except InvalidValue:
         suggestion = "*.contoso.com"
     _fail(f"Put a dot after the wildcard: use {suggestion}.", "wildcard_without_dot")
 
@@ -532,25 +552,21 @@ def parse_each(parser: Callable[[str], T], items: Iterable[str]) -> list[T]:
     reported together, each prefixed with the item it is about."""
     values: list[T] = []
     seen: set[T] = set()
-    errors: list[ValidationError] = []
+    errors: list[Problem] = []
     for item in items:
         try:
             value = parser(item)
-        except ValidationError as error:
+        except InvalidValue as error:
             errors.extend(_about_item(item, error))
             continue
         if value not in seen:
             seen.add(value)
             values.append(value)
     if errors:
-        raise ValidationError(errors)
+        raise InvalidValue(errors)
     return values
 
 
-def _about_item(item: str, error: ValidationError) -> list[ValidationError]:
+def _about_item(item: str, error: InvalidValue) -> list[Problem]:
     label = _shown(item.strip()) or "(empty entry)"
-    return [
-        ValidationError(f"{label}: {message}", code=single.code)
-        for single in error.error_list
-        for message in single.messages
-    ]
+    return [Problem(f"{label}: {p.message}", p.code) for p in error.problems]

@@ -1,10 +1,15 @@
 """The lab's certificate authority and the server certificates its SMTP servers present.
 
 Everything lives under `<var_dir>/lab/`: the CA (`ca.pem`, the file a worker trusts through
-EAC_TRUSTED_CA_FILE, and `ca.key`), then a certificate and key per TLS behaviour. The CA is made
-once and kept, so a worker started earlier keeps trusting the lab; the server certificates are
-issued again whenever the names they must carry change (a tenant added a domain). Keys are
-written 0600. Plain Python, no Django.
+EAC_TRUSTED_CA_FILE, and `ca.key`), then a certificate and key per kind of server certificate. The
+CA is made once and kept, so a worker started earlier keeps trusting the lab; the server
+certificates are issued again whenever the names they must carry change (a tenant added a
+domain). Keys are written 0600. Plain Python, no Django.
+
+Each misbehaving certificate has exactly one fault, so a validation fails for the reason the
+trainee is meant to find: `wrongname` names another host, `expired` expired yesterday,
+`selfsigned` vouches for itself, `untrustedca` comes from a CA made for the occasion and thrown
+away (nobody trusts it), and `wildcard` carries only the `*.domain` names.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ LAB_ZONE = "lab.test"
 # Always on the good certificate: the lab's own zone, and localhost for a quick manual test.
 BUILTIN_NAMES = ("localhost", f"*.{LAB_ZONE}")
 WRONG_NAME = "mail.wrong-name.example"
+UNTRUSTED_CA_NAME = "Nobody's CA (untrusted, lab)"
 SELF_SIGNED_DAYS = 3650
 STATE_FILE = "certificates.json"  # which names, under which CA, the certificates were issued for
 
@@ -54,15 +60,32 @@ class LabFiles:
     self_signed: KeyPair
     wrong_name: KeyPair
     expired: KeyPair
+    untrusted_ca: KeyPair
+    wildcard: KeyPair
+
+    @property
+    def pairs(self) -> tuple[KeyPair, ...]:
+        return (
+            self.good,
+            self.self_signed,
+            self.wrong_name,
+            self.expired,
+            self.untrusted_ca,
+            self.wildcard,
+        )
 
     def pair_for(self, behaviour: Behaviour) -> KeyPair | None:
         """The certificate a behaviour's server presents; None for the ones without STARTTLS."""
         return {
             Behaviour.GOOD: self.good,
             Behaviour.REJECT_RCPT: self.good,
+            Behaviour.REJECT_DATA: self.good,
+            Behaviour.TLS10_ONLY: self.good,  # its fault is the TLS version, not the certificate
             Behaviour.SELF_SIGNED: self.self_signed,
             Behaviour.WRONG_NAME: self.wrong_name,
             Behaviour.EXPIRED: self.expired,
+            Behaviour.UNTRUSTED_CA: self.untrusted_ca,
+            Behaviour.WILDCARD: self.wildcard,
         }.get(behaviour)
 
 
@@ -84,6 +107,11 @@ def certificate_names(extra_names: Iterable[str] = ()) -> tuple[str, ...]:
         except idna.IDNAError as exc:
             logger.warning("The lab certificate leaves out %r: %s", raw, exc)
     return tuple(sorted(names))
+
+
+def wildcard_names(names: Iterable[str]) -> tuple[str, ...]:
+    """The `*.domain` names among `names`: what the wildcard-only certificate carries."""
+    return tuple(name for name in names if name.startswith("*."))
 
 
 def ensure_ca(var_dir: Path | str) -> Path:
@@ -154,12 +182,13 @@ def _files(directory: Path, names: tuple[str, ...]) -> LabFiles:
         self_signed=pair("selfsigned"),
         wrong_name=pair("wrongname"),
         expired=pair("expired"),
+        untrusted_ca=pair("untrustedca"),
+        wildcard=pair("wildcard"),
     )
 
 
 def _all_exist(files: LabFiles) -> bool:
-    pairs = (files.good, files.self_signed, files.wrong_name, files.expired)
-    return all(p.certificate.is_file() and p.key.is_file() for p in pairs)
+    return all(p.certificate.is_file() and p.key.is_file() for p in files.pairs)
 
 
 def _read_state(directory: Path) -> object:
@@ -178,6 +207,11 @@ def _issue_server_certificates(ca: trustme.CA, files: LabFiles) -> None:
         files.expired: ca.issue_cert(
             *files.names, not_before=now - timedelta(days=30), not_after=now - timedelta(days=1)
         ),
+        # The good names from a CA nobody has: the chain ends at an issuer no client knows.
+        files.untrusted_ca: trustme.CA(organization_name=UNTRUSTED_CA_NAME).issue_cert(
+            *files.names
+        ),
+        files.wildcard: ca.issue_cert(*wildcard_names(files.names)),
     }
     for pair, leaf in leaves.items():
         _write(pair.key, leaf.private_key_pem.bytes(), 0o600)

@@ -1,10 +1,14 @@
-"""The lab SMTP servers: aiosmtpd, one port, one loopback address per behaviour.
+"""The lab SMTP servers: one port, one loopback address per behaviour, one asyncio loop.
 
 Each listening behaviour of `lab.behaviours` gets a server on its own address (127.0.0.1 is the
 good one, 127.0.0.2 offers no STARTTLS…), all on the same port, all in one asyncio loop on a
-background thread. Every message accepted is handed to `deliver` as a `Delivery`, on one storage
-thread, and that is all the lab does with it: it has no code that relays, so no trainee can make
-it send mail anywhere. Plain Python, no Django.
+background thread. The behaviours that still speak SMTP are aiosmtpd servers; the ones that
+misbehave below SMTP (silent, tarpit…) are the scripts of `lab.scripted`. Every message accepted is
+handed to `deliver` as a `Delivery`, on one storage thread, and that is all the lab does with it:
+it has no code that relays, so no trainee can make it send mail anywhere. Plain Python, no Django.
+
+The product's lab listens on every behaviour's address (`lab.server.Lab`); a test starts one
+behaviour on an address and a free port of its choosing (`listen_on`, tests/validation/peers.py).
 """
 
 from __future__ import annotations
@@ -12,11 +16,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import functools
 import logging
 import ssl
 import threading
 import weakref
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,12 +31,14 @@ from aiosmtpd.smtp import SMTP, Envelope, Session, TLSSetupException
 
 from lab.behaviours import LISTENING, Behaviour
 from lab.ca import LAB_ZONE, LabFiles
+from lab.scripted import SCRIPTS, Client, restrict_to_tls10, run_script, tls10_supported
 
 logger = logging.getLogger(__name__)
 
 MAX_MESSAGE_BYTES = 10 * 1024 * 1024  # test messages are a few hundred bytes
 MAX_RECIPIENTS = 100
 IDLE_TIMEOUT_SECONDS = 60
+MAX_LINE_BYTES = 4096  # what a scripted server reads of one command line
 START_TIMEOUT_SECONDS = 10
 PORT_ATTEMPTS = 5  # port 0: the port found free on 127.0.0.1 may be taken on another address
 
@@ -62,11 +69,24 @@ def tls_contexts(files: LabFiles) -> dict[Behaviour, ssl.SSLContext]:
     contexts = {}
     for behaviour in LISTENING:
         pair = files.pair_for(behaviour)
-        if pair is not None:
-            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-            context.load_cert_chain(pair.certificate, pair.key)
-            contexts[behaviour] = context
+        if pair is None:
+            continue
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(pair.certificate, pair.key)
+        if behaviour is Behaviour.TLS10_ONLY and not _limited_to_tls10(context):
+            continue
+        contexts[behaviour] = context
     return contexts
+
+
+def _limited_to_tls10(context: ssl.SSLContext) -> bool:
+    """True when `context` now speaks TLS 1.0 only."""
+    # Newer OpenSSL builds can't serve TLS 1.0 at all; the lab still starts, without that one.
+    if not tls10_supported():
+        logger.warning("This OpenSSL can't serve TLS 1.0: the tls10 lab host won't offer TLS")
+        return False
+    restrict_to_tls10(context)
+    return True
 
 
 class _HandshakeFailures(logging.Filter):
@@ -87,9 +107,10 @@ _HANDSHAKE_FAILURES = _HandshakeFailures()
 class _Handler:
     """aiosmtpd's handler hooks for one behaviour's server."""
 
-    def __init__(self, lab: LabSmtp, behaviour: Behaviour) -> None:
+    def __init__(self, lab: LabSmtp, behaviour: Behaviour, address: str) -> None:
         self.lab = lab
         self.behaviour = behaviour
+        self.address = address  # the one it listens on
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
@@ -102,12 +123,14 @@ class _Handler:
         return "250 2.1.5 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.behaviour is Behaviour.REJECT_DATA:
+            return "554 5.6.0 Message rejected: content refused by policy"
         ssl_object = server.transport.get_extra_info("ssl_object") if server.transport else None
         peer = session.peer
         content = envelope.original_content or b""
         delivery = Delivery(
             behaviour=self.behaviour,
-            server_address=self.behaviour.address,
+            server_address=self.address,
             client_address=str(peer[0]) if isinstance(peer, tuple) else "",
             helo=session.host_name or "",
             tls_version=(ssl_object.version() or "") if ssl_object is not None else "",
@@ -134,7 +157,11 @@ class _Handler:
 
 class LabSmtp:
     """The lab's SMTP servers. `start()` binds them all (OSError if one can't listen) and
-    serves on a background thread until `stop()`. `port=0` finds a port free on every address."""
+    serves on a background thread until `stop()`. `port=0` finds a port free on every address.
+
+    `listen_on` maps each behaviour to play to the address it listens on (default: every
+    listening behaviour on its own address); `host_name` replaces every server's name in its
+    greeting (default: `banner_name`)."""
 
     def __init__(
         self,
@@ -142,15 +169,23 @@ class LabSmtp:
         deliver: Callable[[Delivery], None],
         *,
         port: int = 2525,
-        behaviours: Iterable[Behaviour] = LISTENING,
+        listen_on: Mapping[Behaviour, str] | None = None,
+        host_name: str | None = None,
     ) -> None:
-        self.behaviours = tuple(b for b in behaviours if b is not Behaviour.REFUSED)
+        addresses = listen_on if listen_on is not None else {b: b.address for b in LISTENING}
+        # REFUSED is played by not listening at all.
+        self.listen_on = {b: a for b, a in addresses.items() if b is not Behaviour.REFUSED}
+        self.connections = 0  # accepted since start(), on every address
+        self._host_name = host_name
         self._deliver = deliver
         self._requested_port = port
         self._port = 0
         self._contexts = tls_contexts(files)  # replaced whole by use_certificates()
         self._servers: list[asyncio.Server] = []
         self._sessions: weakref.WeakSet[SMTP] = weakref.WeakSet()
+        # The clients of lab.scripted servers, by the task that plays to each (kept referenced here:
+        # the loop only holds weak references to its tasks).
+        self._scripted: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         # One thread stores messages, one at a time: SQLite and the mailbox's pruning like it so.
@@ -216,23 +251,25 @@ class LabSmtp:
 
     async def _bind_all(self, port: int) -> None:
         loop = asyncio.get_running_loop()
-        for behaviour in self.behaviours:
+        for behaviour, address in self.listen_on.items():
             try:
                 server = await loop.create_server(
-                    lambda behaviour=behaviour: self._protocol(behaviour),  # type: ignore[misc]
-                    host=behaviour.address,
-                    port=port,
+                    functools.partial(self._protocol, behaviour, address), host=address, port=port
                 )
             except OSError as exc:
-                raise OSError(exc.errno, _bind_words(behaviour.address, port, exc)) from exc
+                raise OSError(exc.errno, _bind_words(address, port, exc)) from exc
             self._servers.append(server)
             port = port or int(server.sockets[0].getsockname()[1])
         self._port = port
 
-    def _protocol(self, behaviour: Behaviour) -> SMTP:
+    def _protocol(self, behaviour: Behaviour, address: str) -> asyncio.BaseProtocol:
+        """A new connection's protocol: aiosmtpd, or a `lab.scripted` server."""
+        self.connections += 1
+        if behaviour in SCRIPTS:
+            return self._scripted_protocol(behaviour)
         protocol = SMTP(
-            _Handler(self, behaviour),
-            hostname=banner_name(behaviour),
+            _Handler(self, behaviour, address),
+            hostname=self._greeting_name(behaviour),
             ident="EAC console lab",
             tls_context=self._contexts.get(behaviour),
             data_size_limit=MAX_MESSAGE_BYTES,
@@ -241,11 +278,32 @@ class LabSmtp:
         self._sessions.add(protocol)
         return protocol
 
+    def _scripted_protocol(self, behaviour: Behaviour) -> asyncio.StreamReaderProtocol:
+        def connected(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            client = Client(reader, writer, self._greeting_name(behaviour), IDLE_TIMEOUT_SECONDS)
+            play = run_script(behaviour, client, self._contexts.get(behaviour))
+            task = asyncio.get_running_loop().create_task(play)
+            self._scripted[task] = writer
+            task.add_done_callback(self._forget)
+
+        return asyncio.StreamReaderProtocol(asyncio.StreamReader(MAX_LINE_BYTES), connected)
+
+    def _forget(self, task: asyncio.Task[None]) -> None:
+        self._scripted.pop(task, None)
+
+    def _greeting_name(self, behaviour: Behaviour) -> str:
+        return self._host_name or banner_name(behaviour)
+
     async def _shut_down(self) -> None:
         await self._close_servers()
+        # A client still connected doesn't hold up the stop.
         for protocol in list(self._sessions):
             if isinstance(protocol.transport, asyncio.Transport):
-                protocol.transport.abort()  # a client still connected doesn't hold up the stop
+                protocol.transport.abort()
+        for writer in list(self._scripted.values()):
+            transport = writer.transport
+            if isinstance(transport, asyncio.Transport):
+                transport.abort()
         current = asyncio.current_task()
         tasks = [task for task in asyncio.all_tasks() if task is not current]
         for task in tasks:
@@ -265,8 +323,9 @@ class LabSmtp:
 def _bind_words(address: str, port: int, exc: OSError) -> str:
     words = f"The lab SMTP server can't listen on {address}:{port}: {exc.strerror or exc}."
     if exc.errno == errno.EADDRNOTAVAIL:
+        first, last = LISTENING[0].address, LISTENING[-1].address
         words += (
-            " The lab needs every loopback address from 127.0.0.1 to 127.0.0.7 (Linux has them;"
+            f" The lab needs every loopback address from {first} to {last} (Linux has them;"
             " on macOS add each with `sudo ifconfig lo0 alias 127.0.0.N up`)."
         )
     return words

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -114,12 +114,12 @@ def viewer_client(viewer: User) -> Client:
 
 
 @pytest.fixture
-def domain(contoso: Tenant) -> Iterator[AcceptedDomain]:
-    yield AcceptedDomain.objects.get(tenant=contoso, name="sales.contoso.com")
+def domain(contoso: Tenant) -> AcceptedDomain:
+    return AcceptedDomain.objects.get(tenant=contoso, name="sales.contoso.com")
 
 
 @pytest.fixture
-def broker_at(monkeypatch: pytest.MonkeyPatch, settings: Any) -> Iterator[Callable[[str], None]]:
+def broker_at(monkeypatch: pytest.MonkeyPatch, settings: Any) -> Callable[[str], None]:
     """Points this process's Celery app (publishing, /healthz) at another broker for one test."""
 
     def point(url: str) -> None:
@@ -133,7 +133,7 @@ def broker_at(monkeypatch: pytest.MonkeyPatch, settings: Any) -> Iterator[Callab
         monkeypatch.setenv("CELERY_BROKER_URL", url)  # Celery reads this before its own config
         settings.CELERY_BROKER_URL = url
 
-    yield point
+    return point
 
 
 def closed_port() -> int:

@@ -36,7 +36,7 @@ def worker_process(
 ) -> Iterator[subprocess.Popen[bytes]]:
     """`celery -A console worker` (solo pool, one task at a time) until the block ends."""
     with log.open("w") as output:
-        worker = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+        worker = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
@@ -70,7 +70,7 @@ def worker_process(
 def manage(
     environ: dict[str, str], *args: str, timeout: float = 90
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603
+    return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
         env=os.environ | environ,

@@ -13,10 +13,10 @@ from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 
 from connectors.models import OutboundConnector
-from training.checks import NO_CONNECTOR
 from training.models import Seat
-from training.scenarios import Scenario, Task
+from training.scenarios import Scenario
 from training.selectors import SeatProgress, TaskState, scenario_for, seat_for_tenant, seat_progress
+from training.task_checks import NO_CONNECTOR, Task
 
 _SEAT_ATTRIBUTE = "_training_seat"  # one lookup per request, however many templates it renders
 

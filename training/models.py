@@ -1,6 +1,6 @@
 """Classes a trainer runs: one sandbox tenant per trainee, built from a scenario (see
 `training/scenarios/`), and the answers trainees give to the scenario's questions. Whether a task
-is done is never stored: `training.checks` works it out from the sandbox each time it is asked."""
+is done is never stored: `training.task_checks` works it out from the sandbox each time it is asked."""
 
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ class Answer(models.Model):
     seat = models.ForeignKey(Seat, on_delete=models.CASCADE, related_name="answers")
     task = models.CharField(max_length=64)  # the task's id in the scenario
     value = models.CharField(max_length=255)
-    # Judged when given, against the sandbox then (see training.checks.GivenAnswer).
+    # Judged when given, against the sandbox then (see training.task_checks.GivenAnswer).
     correct = models.BooleanField()
     answered_at = models.DateTimeField(default=timezone.now)
 

@@ -10,7 +10,7 @@ name without `.toml` is its id). A file holds:
   and `[[lab]]`: the hosts the lab mail server plays (`host`, `note`; the first label of the host
   chooses how it behaves, see `lab.behaviours`), whose domains the lab answers for this sandbox;
 - `[[tasks]]`: `id`, `title`, `hint` and `check`, a table whose `kind` names a check of
-  `training.checks` and whose other keys are that check's parameters.
+  `training.task_checks` and whose other keys are that check's parameters.
 
 A file that doesn't follow this is refused with a message naming the file and the key.
 """
@@ -24,8 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from eac.models import DomainType, MailboxLocation, SelectionOrder
-from eac.values import parse_domain
+from eac.reader import Reader, ReadError
+from eac.values import InvalidValue, parse_domain
 from lab.behaviours import Behaviour, behaviour_for
+from training.task_checks import Task, check_parameter_problem
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 
@@ -64,15 +66,6 @@ class LabHost:
 
 
 @dataclass(frozen=True)
-class Task:
-    id: str
-    title: str
-    hint: str
-    kind: str  # a check of training.checks
-    params: dict[str, Any] = field(hash=False)
-
-
-@dataclass(frozen=True)
 class Scenario:
     id: str
     order: int
@@ -95,108 +88,68 @@ class Scenario:
         return next((t for t in self.tasks if t.id == task_id), None)
 
 
-class _Reader:
-    """Reads one table of a file, remembering where it is for the error messages."""
-
-    def __init__(self, data: dict[str, Any], where: str) -> None:
-        self.data = dict(data)
-        self.where = where
-
-    def _fail(self, message: str) -> ScenarioError:
-        return ScenarioError(f"{self.where}: {message}")
-
-    def text(self, key: str, default: str | None = None) -> str:
-        value = self.data.pop(key, default)
-        if not isinstance(value, str) or not value.strip():
-            raise self._fail(f"`{key}` must be a non-empty text")
-        return value.strip()
-
-    def flag(self, key: str, default: bool = False) -> bool:
-        value = self.data.pop(key, default)
-        if not isinstance(value, bool):
-            raise self._fail(f"`{key}` must be true or false")
-        return value
-
-    def number(self, key: str, default: int) -> int:
-        value = self.data.pop(key, default)
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise self._fail(f"`{key}` must be a whole number")
-        return value
-
-    def choice(self, key: str, choices: list[str], default: str | None = None) -> str:
-        value = self.text(key, default)
-        if value not in choices:
-            raise self._fail(f"`{key}` must be one of {', '.join(choices)}, not {value!r}")
-        return value
-
-    def tables(self, key: str) -> list[_Reader]:
-        value = self.data.pop(key, [])
-        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-            raise self._fail(f"`{key}` must be a list of tables ([[{key}]])")
-        return [_Reader(v, f"{self.where} [[{key}]] #{i}") for i, v in enumerate(value, 1)]
-
-    def table(self, key: str) -> _Reader:
-        value = self.data.pop(key, None)
-        if not isinstance(value, dict):
-            raise self._fail(f"`{key}` must be a table")
-        return _Reader(value, f"{self.where} {key}")
-
-    def rest(self) -> dict[str, Any]:
-        """What's left, as it stands (connector fields; a check's parameters)."""
-        rest, self.data = self.data, {}
-        return rest
-
-    def done(self) -> None:
-        if self.data:
-            raise self._fail(f"unknown key(s): {', '.join(sorted(self.data))}")
+def _text(reader: Reader, key: str, default: str | None = None) -> str:
+    """A non-blank string, stripped: a scenario's texts are shown to trainees."""
+    if default is None and not reader.has(key):
+        raise reader.error(key, "missing; expected a non-empty string.")
+    value = reader.text(key, default)
+    if not value.strip():
+        raise reader.error(key, "expected a non-empty string.")
+    return value.strip()
 
 
-def _domain(reader: _Reader) -> DomainSpec:
+def _choice(reader: Reader, key: str, choices: list[str], default: str | None = None) -> str:
+    if default is None and not reader.has(key):
+        raise reader.error(key, f"missing; expected one of {', '.join(choices)}.")
+    chosen = reader.choice(key, {c: c for c in choices}, default or "")
+    assert chosen is not None  # not nullable
+    return chosen
+
+
+def _domain(reader: Reader) -> DomainSpec:
     spec = DomainSpec(
-        name=reader.text("name"),
-        domain_type=reader.choice("type", list(DomainType.values), DomainType.AUTHORITATIVE),
-        match_subdomains=reader.flag("subdomains"),
-        is_default=reader.flag("default"),
+        name=_text(reader, "name"),
+        domain_type=_choice(reader, "type", list(DomainType.values), DomainType.AUTHORITATIVE),
+        match_subdomains=reader.flag("subdomains", False),
+        is_default=reader.flag("default", False),
     )
     reader.done()
     return spec
 
 
-def _mailbox(reader: _Reader) -> MailboxSpec:
+def _mailbox(reader: Reader) -> MailboxSpec:
     spec = MailboxSpec(
-        display_name=reader.text("name"),
-        address=reader.text("address").lower(),
-        location=reader.choice("location", list(MailboxLocation.values)),
+        display_name=_text(reader, "name"),
+        address=_text(reader, "address").lower(),
+        location=_choice(reader, "location", list(MailboxLocation.values)),
     )
     reader.done()
     return spec
 
 
-def _lab_host(reader: _Reader) -> LabHost:
-    host = reader.text("host").lower()
+def _lab_host(reader: Reader) -> LabHost:
+    host = _text(reader, "host").lower()
     try:
         parse_domain(host)
-    except Exception:  # noqa: BLE001 - any reason the name can't be a host name
-        raise reader._fail(f"`host` {host!r} isn't a host name") from None
+    except InvalidValue:
+        raise reader.error("host", f"{host!r} isn't a host name.") from None
     if "." not in host:
-        raise reader._fail(f"`host` {host!r} needs a domain after its first label")
-    spec = LabHost(host=host, note=reader.text("note"))
+        raise reader.error("host", f"{host!r} needs a domain after its first label.")
+    spec = LabHost(host=host, note=_text(reader, "note"))
     reader.done()
     return spec
 
 
-def _task(reader: _Reader) -> Task:
-    from training.checks import check_parameter_problem  # the checks import this module
-
-    task_id = reader.text("id")
-    title = reader.text("title")
-    hint = reader.text("hint")
+def _task(reader: Reader) -> Task:
+    task_id = _text(reader, "id")
+    title = _text(reader, "title")
+    hint = _text(reader, "hint")
     check = reader.table("check")
-    kind = check.text("kind")
-    params = check.rest()
+    kind = _text(check, "kind")
+    params = check.unread()
     reader.done()
     if problem := check_parameter_problem(kind, params):
-        raise reader._fail(f"task {task_id!r}: {problem}")
+        raise ReadError(reader.path, f"task {task_id!r}: {problem}")
     return Task(id=task_id, title=title, hint=hint, kind=kind, params=params)
 
 
@@ -206,25 +159,32 @@ def load_scenario(path: Path) -> Scenario:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ScenarioError(f"{path.name}: {exc}") from None
-    reader = _Reader(data, path.name)
+    try:
+        scenario = _scenario(Reader(data, (path.name,)), path.stem)
+    except ReadError as exc:
+        raise ScenarioError(str(exc)) from None
+    _check_consistency(scenario)
+    return scenario
+
+
+def _scenario(reader: Reader, scenario_id: str) -> Scenario:
     scenario = Scenario(
-        id=path.stem,
+        id=scenario_id,
         order=reader.number("order", 100),
-        title=reader.text("title"),
-        summary=reader.text("summary"),
-        briefing=reader.text("briefing"),
-        selection_order=reader.choice(
-            "selection_order", list(SelectionOrder.values), SelectionOrder.MOST_SPECIFIC
+        title=_text(reader, "title"),
+        summary=_text(reader, "summary"),
+        briefing=_text(reader, "briefing"),
+        selection_order=_choice(
+            reader, "selection_order", list(SelectionOrder.values), SelectionOrder.MOST_SPECIFIC
         ),
         domains=tuple(_domain(r) for r in reader.tables("domains")),
         mailboxes=tuple(_mailbox(r) for r in reader.tables("mailboxes")),
-        outbound=tuple(r.rest() for r in reader.tables("outbound")),
-        inbound=tuple(r.rest() for r in reader.tables("inbound")),
+        outbound=tuple(r.unread() for r in reader.tables("outbound")),
+        inbound=tuple(r.unread() for r in reader.tables("inbound")),
         lab=tuple(_lab_host(r) for r in reader.tables("lab")),
         tasks=tuple(_task(r) for r in reader.tables("tasks")),
     )
     reader.done()
-    _check_consistency(scenario)
     return scenario
 
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from eac.models import Tenant, User
-from training.checks import CheckContext, GivenAnswer, Outcome, evaluate_all
 from training.models import Seat, TrainingClass
-from training.scenarios import Scenario, Task, get_scenario
+from training.scenarios import Scenario, get_scenario
+from training.task_checks import CheckContext, GivenAnswer, Outcome, Task, evaluate_all
 
 
 @dataclass(frozen=True)

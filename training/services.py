@@ -13,10 +13,10 @@ from eac import services as tenant_services
 from eac.audit import audit_record
 from eac.models import User
 from eac.roles import Role
-from training.checks import answer_is_right
 from training.models import Answer, Seat, TrainingClass
 from training.sandbox import sandbox_build, sandbox_clear
 from training.scenarios import Scenario, get_scenario
+from training.task_checks import answer_is_right
 
 MAX_TRAINEES = 50
 # No 0/O, 1/l/I: the passwords are read off a handout. Starting with a letter keeps a

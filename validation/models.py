@@ -21,6 +21,13 @@ class RunStatus(models.TextChoices):
 
 
 FINISHED = (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.INTERRUPTED, RunStatus.CANCELLED)
+# The New EAC's words for a finished run (the Classic window has its own, in its template).
+RESULT_WORDS = {
+    RunStatus.SUCCEEDED: "Validation succeeded",
+    RunStatus.FAILED: "Validation failed",
+    RunStatus.CANCELLED: "Validation stopped",
+    RunStatus.INTERRUPTED: "Validation interrupted",
+}
 
 
 class ValidationRun(models.Model):
@@ -60,6 +67,14 @@ class ValidationRun(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in FINISHED
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == RunStatus.SUCCEEDED
+
+    @property
+    def result_words(self) -> str:
+        return RESULT_WORDS.get(RunStatus(self.status), "Validation in progress...")
 
 
 class ValidationTask(models.Model):

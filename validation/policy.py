@@ -1,4 +1,4 @@
-"""Which addresses a validation probe may connect to (SPEC §6 "Safety").
+"""Which addresses a validation probe may connect to (docs/validation.md, "Egress policy").
 
 The probe resolves an admin-supplied smart host and asks `EgressPolicy.refusal` about every
 address before connecting to it. Only public unicast addresses pass, unless an operator's lab

@@ -1,4 +1,4 @@
-"""The connector validation probe (SPEC §6): plain Python, no Django.
+"""The connector validation probe (docs/validation.md): plain Python, no Django.
 
 Input is a frozen ProbeConfig, a dnspython resolver and an egress policy; output is a ProbeOutcome
 with one TaskResult per stage and a transcript. The caller (the Celery task) persists results as
@@ -68,7 +68,7 @@ class TlsMode(StrEnum):
         return self in (TlsMode.CERTIFICATE_VALIDATION, TlsMode.DOMAIN_VALIDATION)
 
 
-# The EAC-style errors (SPEC §6), as shown to the admin.
+# The EAC-style errors, as shown to the admin (docs/validation.md, "Result codes").
 DNS_QUERY_FAILED = "450 4.4.312 DNS query failed"
 CONNECTION_TIMED_OUT = "450 4.4.315 Connection timed out"
 CONNECTION_REFUSED = "450 4.4.316 Connection refused"

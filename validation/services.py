@@ -4,31 +4,28 @@ call these; nothing here talks SMTP (that is `validation.probe`, run only by wor
 from __future__ import annotations
 
 import logging
-import uuid
-from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from connectors.mailflow.routing import AcceptedDomainFact, connector_carries
+from connectors.mailflow.facts import accepted_domain_facts
+from connectors.mailflow.routing import connector_carries
 from connectors.models import OutboundConnector
 from eac.audit import audit_record
-from eac.models import AcceptedDomain, Tenant, User
+from eac.formfields import django_errors
+from eac.models import Tenant, User
 from eac.values import parse_each, parse_validation_recipient
-from validation.models import FINISHED, RunStatus, ValidationRun, ValidationTask
-from validation.probe import ProbeOutcome, TaskResult
+from validation.models import FINISHED, RunStatus, ValidationRun
+from validation.tasks import run_validation
 
 logger = logging.getLogger(__name__)
 
 UNAVAILABLE = "The validation service is unavailable. Try again in a few minutes."
 # Bounds on handing a run to the broker, so a black-holed Redis answers the user in seconds.
 ENQUEUE_TIMEOUTS = {"socket_connect_timeout": 2, "socket_timeout": 2}
-# How long past its own time budget a run may stay "running" before we call it interrupted.
-GRACE = timedelta(seconds=15)
 TARGET_FIELDS = (
     "name",
     "connector_type",
@@ -52,10 +49,7 @@ def target_of(connector: OutboundConnector) -> dict[str, Any]:
 
 def parse_recipients(*, tenant: Tenant, target: dict[str, Any], recipients: list[str]) -> list[str]:
     """Each address parsed, and in a domain this connector carries mail for (as Exchange requires)."""
-    accepted = [
-        AcceptedDomainFact(d.name, d.match_subdomains)
-        for d in AcceptedDomain.objects.filter(tenant=tenant)
-    ]
+    accepted = accepted_domain_facts(tenant)
 
     def routes(domain: str) -> bool:
         return connector_carries(
@@ -66,7 +60,10 @@ def parse_recipients(*, tenant: Tenant, target: dict[str, Any], recipients: list
             accepted=accepted,
         )
 
-    parsed = parse_each(lambda text: parse_validation_recipient(text, routes=routes), recipients)
+    with django_errors():
+        parsed = parse_each(
+            lambda text: parse_validation_recipient(text, routes=routes), recipients
+        )
     if not parsed:
         raise ValidationError("Add at least one email address to send the test message to.")
     return parsed
@@ -119,8 +116,6 @@ def validation_start(
 
 
 def _enqueue(run: ValidationRun) -> None:
-    from validation.tasks import run_validation  # the task module imports this one
-
     try:
         # A connection of its own, tried once: the broker's connect timeout (2 s) bounds how long
         # the user waits, and a broken pooled connection can't stall the request.
@@ -138,91 +133,6 @@ def _enqueue(run: ValidationRun) -> None:
         raise ValidationUnavailable(UNAVAILABLE) from exc
 
 
-def validation_claim(run_id: str | uuid.UUID) -> ValidationRun | None:
-    """Queued → running, atomically: only one worker ever runs a run, even if redelivered."""
-    now = timezone.now()
-    budget = timedelta(seconds=settings.EAC_PROBE_TIMEOUT_SECONDS)
-    claimed = ValidationRun.objects.filter(
-        pk=run_id, status=RunStatus.QUEUED, stop_requested=False
-    ).update(status=RunStatus.RUNNING, started_at=now, deadline_at=now + budget + GRACE)
-    if not claimed:
-        ValidationRun.objects.filter(
-            pk=run_id, status=RunStatus.QUEUED, stop_requested=True
-        ).update(status=RunStatus.CANCELLED, finished_at=now)
-        return None
-    return ValidationRun.objects.select_related("tenant").get(pk=run_id)
-
-
-def validation_record_task(run: ValidationRun, seq: int, result: TaskResult) -> ValidationTask:
-    certificate = result.certificate
-    return ValidationTask.objects.create(
-        run=run,
-        seq=seq,
-        name=result.name,
-        host=result.host,
-        address=result.address,
-        status=result.status,
-        started_at=result.started,
-        duration_ms=result.duration_ms,
-        detail=result.detail,
-        replies=list(result.replies),
-        certificate=None
-        if certificate is None
-        else {
-            "subject": certificate.subject,
-            "sans": list(certificate.sans),
-            "issuer": certificate.issuer,
-            "not_before": certificate.not_before.isoformat(),
-            "not_after": certificate.not_after.isoformat(),
-            "tls_version": certificate.tls_version,
-            "cipher": certificate.cipher,
-            "trusted": certificate.trusted,
-            "trust_error": certificate.trust_error,
-            "name_matched": certificate.name_matched,
-        },
-        error=result.error[:255],
-        cause=result.cause,
-        fix=result.fix,
-    )
-
-
-def stop_requested(run_id: str | uuid.UUID) -> bool:
-    return ValidationRun.objects.filter(pk=run_id, stop_requested=True).exists()
-
-
-@transaction.atomic
-def validation_finish(run: ValidationRun, outcome: ProbeOutcome) -> ValidationRun:
-    if outcome.stopped:
-        status = RunStatus.CANCELLED
-    else:
-        status = RunStatus.SUCCEEDED if outcome.succeeded else RunStatus.FAILED
-    now = timezone.now()
-    updated = ValidationRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
-        status=status, transcript=list(outcome.transcript), finished_at=now
-    )
-    run.refresh_from_db()
-    if updated and run.connector is not None and status != RunStatus.CANCELLED:
-        _record_on_connector(run, run.connector, succeeded=status == RunStatus.SUCCEEDED, when=now)
-    return run
-
-
-def _record_on_connector(
-    run: ValidationRun, connector: OutboundConnector, *, succeeded: bool, when: Any
-) -> None:
-    # Only the validation fields, without touching `version`: an edit open in someone's browser
-    # stays valid, since it never changes these.
-    OutboundConnector.objects.filter(pk=connector.pk).update(
-        validation_recipients=run.recipients, is_validated=succeeded, last_validation_timestamp=when
-    )
-    audit_record(
-        tenant=run.tenant,
-        actor=run.started_by,
-        action="outbound_connector.validation_result",
-        target=connector,
-        after={"run": str(run.id), "is_validated": succeeded, "recipients": run.recipients},
-    )
-
-
 def validation_stop(run: ValidationRun) -> ValidationRun:
     """Asks the worker to stop between stages; a run no worker has taken yet stops at once."""
     ValidationRun.objects.filter(
@@ -233,20 +143,6 @@ def validation_stop(run: ValidationRun) -> ValidationRun:
     )
     run.refresh_from_db()
     return run
-
-
-def sweep_interrupted(now: Any = None, *, run_id: str | uuid.UUID | None = None) -> int:
-    """Runs whose worker died: still running past their deadline. Workers sweep them all before
-    each run; a page or the command checks just the run it shows (`run_id`)."""
-    now = now or timezone.now()
-    overdue = ValidationRun.objects.filter(status=RunStatus.RUNNING, deadline_at__lt=now)
-    if run_id is not None:
-        overdue = overdue.filter(pk=run_id)
-    return overdue.update(
-        status=RunStatus.INTERRUPTED,
-        finished_at=now,
-        note="The worker running this validation stopped before it finished.",
-    )
 
 
 def run_progress(run: ValidationRun) -> int:

@@ -2,10 +2,10 @@
 swaks-style transcript (secrets redacted, message bodies omitted), and the watchdog and clock behind
 deadlines.
 
-Traps it avoids (engineering notes B.1, B.5, D): smtplib's starttls() without a context verifies
-nothing, and takes the TLS name from `_host`; getaddrinfo is never used (so no unbounded, unchecked
-lookup); a tarpit that trickles bytes never trips a per-recv timeout, so a watchdog enforces the
-run's total deadline.
+Traps it avoids: smtplib's starttls() without a context verifies nothing, and takes the TLS name
+from `_host`; getaddrinfo is never used (so no unbounded, unchecked lookup); a tarpit that trickles
+bytes never trips a per-recv timeout, so a watchdog enforces the run's total deadline
+(docs/validation.md, "Deadlines").
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ import dns.resolver
 from celery import shared_task
 from django.conf import settings
 
-from validation import services
+from validation import recording
 from validation.models import ValidationRun
 from validation.policy import EgressPolicy
 from validation.probe import ProbeConfig, TaskResult, TlsMode, run_probe
@@ -54,15 +54,15 @@ def probe_config(run: ValidationRun) -> ProbeConfig:
 
 @shared_task(name="validation.run", acks_late=True, ignore_result=True)
 def run_validation(run_id: str) -> None:
-    services.sweep_interrupted()
-    run = services.validation_claim(run_id)
+    recording.sweep_interrupted()
+    run = recording.validation_claim(run_id)
     if run is None:
         return  # already taken (a redelivery), finished, stopped or gone: never probe twice
     config = probe_config(run)
     counter = itertools.count(1)
 
     def record(result: TaskResult) -> None:
-        services.validation_record_task(run, next(counter), result)
+        recording.validation_record_task(run, next(counter), result)
 
     outcome = run_probe(
         config,
@@ -71,6 +71,6 @@ def run_validation(run_id: str) -> None:
             settings.EAC_PROBE_ALLOWED_NETWORKS, lab_only=settings.EAC_PROBE_LAB_ONLY
         ),
         on_task=record,
-        should_stop=lambda: services.stop_requested(run_id),
+        should_stop=lambda: recording.stop_requested(run_id),
     )
-    services.validation_finish(run, outcome)
+    recording.validation_finish(run, outcome)

@@ -16,7 +16,7 @@ from django_htmx.http import HTMX_STOP_POLLING
 from connectors.models import OutboundConnector
 from eac.roles import Capability
 from eac.tenancy import TenantRequest, capability_required, get_for_tenant, tenant_required
-from validation import services
+from validation import recording, services
 from validation.forms import apply_recipient_buttons
 from validation.models import ValidationRun
 from validation.services import ValidationUnavailable, run_progress
@@ -76,7 +76,7 @@ def validate_connector(request: TenantRequest, pk: str) -> HttpResponse:
 @tenant_required
 def connector_run(request: TenantRequest, pk: str, run_id: str) -> HttpResponse:
     connector = get_for_tenant(OutboundConnector.objects.all(), request.tenant, pk=pk)
-    services.sweep_interrupted(run_id=run_id)
+    recording.sweep_interrupted(run_id=run_id)
     run = get_for_tenant(_runs(request), request.tenant, pk=run_id, connector=connector)
     context = {
         "connector": connector,
@@ -89,7 +89,7 @@ def connector_run(request: TenantRequest, pk: str, run_id: str) -> HttpResponse:
 
 @tenant_required
 def run_progress_partial(request: TenantRequest, run_id: str) -> HttpResponse:
-    services.sweep_interrupted(run_id=run_id)
+    recording.sweep_interrupted(run_id=run_id)
     run = get_for_tenant(_runs(request), request.tenant, pk=run_id)
     # `oob`: once the run ends, the Validate button comes back enabled beside the results.
     context = {"run": run, "progress": run_progress(run), "oob": True}
@@ -111,6 +111,6 @@ def stop_run(request: TenantRequest, run_id: str) -> HttpResponse:
 
 @tenant_required
 def run_details(request: TenantRequest, run_id: str) -> HttpResponse:
-    services.sweep_interrupted(run_id=run_id)
+    recording.sweep_interrupted(run_id=run_id)
     run = get_for_tenant(_runs(request), request.tenant, pk=run_id)
     return render(request, "validation/run.html", {"run": run, "tasks": run.tasks.all()})

@@ -9,12 +9,12 @@ from dataclasses import field as dataclass_field
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.forms.utils import ErrorDict
 from django.http import QueryDict
 from django.utils.datastructures import MultiValueDict
 
 from eac.formfields import ValueListField
+from eac.values import InvalidValue
 
 
 @dataclass
@@ -74,7 +74,7 @@ def apply_classic_action(form: forms.Form, action: str) -> tuple[forms.Form, Dia
             )
             try:
                 value = str(list_field.parser(typed))
-            except ValidationError as exc:
+            except InvalidValue as exc:
                 dialog = Dialog(name, index, typed, list(exc.messages))
             else:
                 if index is not None:

@@ -1,27 +1,26 @@
-"""The Classic EAC view of the tenant (SPEC §4, eac-facts §2.1): mail flow > connectors, the list
-with its details pane on the right, and mail flow > accepted domains. The same selectors and
-services as the New EAC; only the look and the words differ."""
+"""The Classic EAC view of the tenant: mail flow > connectors, the list with its details pane on
+the right, and mail flow > accepted domains
+(https://learn.microsoft.com/en-us/exchange/exchange-admin-center). The same selectors, services
+and helpers as the New EAC; only the look and the words differ."""
 
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
-from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from connectors import services
-from connectors.models import InboundConnector, OutboundConnector
-from connectors.selectors import SORT_KEYS, SortKey, connector_rows
-from connectors.services import AnyConnector
-from eac import services as eac_services
+from connectors.domains.edit import domain_type_edit
+from connectors.domains.forms import DOMAIN_TYPE_HELP, DomainTypeForm
+from connectors.models import OutboundConnector
+from connectors.selectors import SORT_KEYS, SortKey, connector_rows, tenant_connector
+from connectors.status import set_connector_status
 from eac import views as eac_views
-from eac.forms import DOMAIN_TYPE_HELP, DomainTypeForm
 from eac.models import AcceptedDomain, DomainType
 from eac.roles import Capability
 from eac.tenancy import TenantRequest, capability_required, get_for_tenant, tenant_required
@@ -31,12 +30,6 @@ DOMAIN_TYPE_LABELS = {
     DomainType.AUTHORITATIVE: "Authoritative",
     DomainType.INTERNAL_RELAY: "Internal Relay",
 }
-
-
-def _connector(request: TenantRequest, direction: str, pk: uuid.UUID) -> AnyConnector:
-    if direction == "outbound":
-        return get_for_tenant(OutboundConnector.objects.all(), request.tenant, pk=pk)
-    return get_for_tenant(InboundConnector.objects.all(), request.tenant, pk=pk)
 
 
 def _is_uuid(text: str) -> bool:
@@ -93,7 +86,7 @@ def connector_list(
         "query": urlencode(query),
     }
     if pk is not None:
-        connector = _connector(request, direction, pk)
+        connector = tenant_connector(request, direction, pk)
         context |= {"connector": connector, "selected_id": str(connector.pk)}
         if isinstance(connector, OutboundConnector):
             context["validation_result"] = validation_result(connector)
@@ -103,14 +96,11 @@ def connector_list(
 @require_POST
 @capability_required(Capability.MANAGE_CONNECTORS)
 def connector_set_status(request: TenantRequest, direction: str, pk: uuid.UUID) -> HttpResponse:
-    """The pane's Turn it on / Turn it off; back to the same connector in the Classic list."""
-    connector = _connector(request, direction, pk)
-    wanted = request.POST.get("status")
-    if wanted not in ("on", "off"):
-        return HttpResponseBadRequest("Turn the connector on or off.")
-    services.connector_set_enabled(connector=connector, actor=request.user, enabled=wanted == "on")
-    messages.success(request, f"{connector.name} was turned {wanted}.")
-    return redirect("classic:connector", connector.direction, connector.pk)
+    """The pane's Turn it on / Turn it off; back to the same connector in the Classic list. The
+    Classic EAC turns an outbound connector on without validating it again."""
+    connector = tenant_connector(request, direction, pk)
+    then = reverse("classic:connector", args=[connector.direction, connector.pk])
+    return set_connector_status(request, connector, then=then)
 
 
 @require_POST
@@ -142,32 +132,13 @@ def accepted_domains(request: TenantRequest, pk: int | None = None) -> HttpRespo
 def accepted_domain_edit(request: TenantRequest, pk: int) -> HttpResponse:
     """The pencil's window: domain type and subdomains, read-only for roles that can't change them."""
     domain = _domain(request, pk)
-    if request.method != "POST":
-        initial = {"domain_type": domain.domain_type, "match_subdomains": domain.match_subdomains}
-        return _domain_edit_page(request, domain, DomainTypeForm(initial=initial))
-    if not request.membership.can(Capability.CHANGE_ACCEPTED_DOMAINS):
-        return HttpResponseForbidden("Your role doesn't allow this change.")
-    form = DomainTypeForm(request.POST)
-    if form.is_valid():
-        try:
-            eac_services.accepted_domain_update(
-                domain=domain,
-                actor=request.user,
-                domain_type=form.cleaned_data["domain_type"],
-                match_subdomains=form.cleaned_data["match_subdomains"],
-            )
-        except ValidationError as exc:
-            errors = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
-            for field, messages_ in errors.items():
-                form.add_error(field if field in form.fields else None, messages_)
-        else:
-            messages.success(request, "The accepted domain is updated successfully")
-            return redirect("classic:accepted_domain", domain.pk)
-    return _domain_edit_page(request, domain, form, status=422)
+    page = partial(_domain_edit_page, request, domain)
+    saved_url = reverse("classic:accepted_domain", args=[domain.pk])
+    return domain_type_edit(request, domain, page=page, saved_url=saved_url)
 
 
 def _domain_edit_page(
-    request: TenantRequest, domain: AcceptedDomain, form: DomainTypeForm, *, status: int = 200
+    request: TenantRequest, domain: AcceptedDomain, form: DomainTypeForm, status: int
 ) -> HttpResponse:
     chosen = form["domain_type"].value()
     types = [

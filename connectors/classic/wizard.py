@@ -1,6 +1,8 @@
-"""The Classic EAC "New connector" wizard as data (SPEC §4, eac-facts §2): its pages in Classic
-order and wording. It stores its answers in the same draft, under the same step keys, as the New
-EAC wizard (`connectors.wizard.steps`), so both create a connector through the same code."""
+"""The Classic EAC "New connector" wizard as data: its pages in Classic order and wording
+(https://learn.microsoft.com/en-us/exchange/mail-flow-best-practices/use-connectors-to-configure-mail-flow/use-connectors-to-configure-mail-flow
+describes the scenarios, and which of them need a connector). It stores its answers in the same
+draft, under the same step keys, as the New EAC wizard (`connectors.wizard.steps`), so both
+create a connector through the same code."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from dataclasses import dataclass
 from connectors.endpoints import Endpoint
 from connectors.models import ConnectorDraft
 from connectors.wizard import steps as wizard
+from connectors.wizard.answers import IdentityAnswers, answers_in
 
 INTERNET = "internet"
 FROM_CHOICES = [
@@ -148,7 +151,8 @@ def pages_for(draft: ConnectorDraft) -> list[Page]:
 
 def page_done(draft: ConnectorDraft, page: Page) -> bool:
     if page.key == "partner_by":
-        return "identify" in draft.data.get("identity", {})
+        identity = answers_in(draft).get("identity")  # kept before its step is done
+        return identity is not None and "identify" in identity
     if page.key == "confirm":
         return "confirm" in draft.completed
     return bool(page.step) and page.step in draft.completed
@@ -178,7 +182,20 @@ def previous_page(draft: ConnectorDraft, page: Page) -> Page | None:
     return pages[index - 1] if index else None
 
 
+def keep_identify_choice(draft: ConnectorDraft, identify: str) -> None:
+    """ "How do you want to identify the partner organization?": the choice kept on the draft,
+    with any list the next page showed before; the step is done once that page is answered."""
+    stored = answers_in(draft).get("identity")
+    identity: IdentityAnswers = (
+        {**stored, "identify": identify} if stored else {"identify": identify}
+    )
+    draft.data = draft.data | {"identity": identity}
+    draft.completed = [key for key in draft.completed if key != "identity"]
+    draft.save(update_fields=["data", "completed", "changed_at"])
+
+
 def partner_list_question(draft: ConnectorDraft) -> str:
-    if draft.data.get("identity", {}).get("identify") == "ip":
+    identity = answers_in(draft).get("identity")
+    if identity is not None and identity.get("identify") == "ip":
         return "What sender IP addresses do you want to use to identify your partner?"
     return "What sender domain do you want to use to identify your partner?"

@@ -1,5 +1,8 @@
 """The Classic EAC "New connector" window: one view per page URL, over the same drafts, forms and
-services as the New EAC wizard (so both create identical connectors for identical answers)."""
+decisions as the New EAC wizard (`connectors.wizard.engine`), so both create identical
+connectors for identical answers. Its pages are Classic's own: the scenario's advice, the
+partner's identity over two pages, + / pencil / − lists with their dialogs, and validation after
+the summary."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -24,20 +27,25 @@ from connectors.classic.lists import (
     with_list_error,
     without_dialog_boxes,
 )
-from connectors.models import ConnectorDraft, InboundConnector, OutboundConnector
-from connectors.services import ConnectorConflict, connector_edit_draft, connector_save_draft
+from connectors.models import ConnectorDraft
+from connectors.selectors import tenant_connector, tenant_draft
 from connectors.summaries import connector_sections
+from connectors.wizard import engine
 from connectors.wizard import forms as f
 from connectors.wizard import steps as wizard
+from connectors.wizard.answers import IdentityAnswers, answers_in
 from connectors.wizard.draft_validation import (
     apply_validation_buttons,
     draft_recipients,
     keep_recipients,
     parse_draft_recipient,
 )
+from connectors.wizard.drafts import connector_edit_draft
 from eac.formfields import LIST_ACTION, ValueListField
 from eac.roles import Capability
-from eac.tenancy import TenantRequest, capability_required, get_for_tenant
+from eac.tenancy import TenantRequest, capability_required
+from eac.values import InvalidValue, Problem
+from validation import recording
 from validation import services as validation
 from validation.forms import MAX_RECIPIENTS
 from validation.models import RunStatus, ValidationRun
@@ -91,10 +99,11 @@ def _to_list(direction: str, pk: uuid.UUID) -> HttpResponse:
     return redirect(f"{reverse('classic:connectors')}?selected={direction}:{pk}")
 
 
-def _draft(request: TenantRequest, draft_id: str) -> ConnectorDraft:
-    return get_for_tenant(
-        ConnectorDraft.objects.select_related("validation_run"), request.tenant, pk=draft_id
-    )
+def _to_saved(saved: engine.Created) -> HttpResponse:
+    """The list with the saved connector's row selected; just the list if it was deleted since."""
+    if saved.connector is None:
+        return redirect("classic:connectors")
+    return _to_list(saved.connector.direction, saved.connector.pk)
 
 
 @require_POST
@@ -108,24 +117,18 @@ def start(request: TenantRequest) -> HttpResponse:
 @capability_required(Capability.MANAGE_CONNECTORS)
 def edit(request: TenantRequest, direction: str, pk: str) -> HttpResponse:
     """The pencil: the same pages, filled with the connector's values."""
-    connector: OutboundConnector | InboundConnector
-    if direction == "outbound":
-        connector = get_for_tenant(OutboundConnector.objects.all(), request.tenant, pk=pk)
-    else:
-        connector = get_for_tenant(InboundConnector.objects.all(), request.tenant, pk=pk)
+    connector = tenant_connector(request, direction, pk)
     draft = connector_edit_draft(connector=connector, actor=request.user)
     return redirect(page_url(draft, classic.PAGE_BY_KEY["name"]))
 
 
 @capability_required(Capability.MANAGE_CONNECTORS)
 def page(request: TenantRequest, draft_id: str, key: str) -> HttpResponse:
-    draft = _draft(request, draft_id)
+    draft = tenant_draft(request, draft_id)
     current = classic.PAGE_BY_KEY.get(key)
-    if draft.created_connector_id:  # saved already: a double-clicked Save, another tab, a reload
-        saved = draft.created_connector()
-        if saved is None:
-            return redirect("classic:connectors")
-        return _to_list(saved.direction, saved.pk)
+    saved = engine.created_before(draft)
+    if saved is not None:  # a double-clicked Save, another tab, a reload
+        return _to_saved(saved)
     if (
         current is None
         or not classic.reachable(draft, current)
@@ -155,7 +158,7 @@ def _select_page(
     request: TenantRequest, draft: ConnectorDraft, current: classic.Page, posted: bool
 ) -> HttpResponse:
     """From and To; changing either (no JavaScript: "Update advice") redisplays the advice."""
-    stored = draft.data.get("scenario") or {"source": "office365", "target": "your_org"}
+    stored = answers_in(draft).get("scenario") or {"source": "office365", "target": "your_org"}
     form = ClassicScenarioForm(request.POST if posted else None)
     source, target = stored["source"], stored["target"]
     if posted and form.is_valid():
@@ -178,15 +181,21 @@ def _select_page(
     return _render(request, draft, current, context | {"form": form})
 
 
-def _classic_form(current: classic.Page, draft: ConnectorDraft, data: Any = None) -> forms.Form:
-    form = wizard.make_form(wizard.STEP_BY_KEY[current.step], draft, data=data)
-    if current.key == "use":  # Classic order: the transport rule option comes first
-        field = form.fields["use"]
-        field.choices = sorted(field.choices, key=lambda c: c[0] != f.USE_TRANSPORT_RULE)  # type: ignore[attr-defined]
-        field.label = current.question
+def _classic_form(
+    current: classic.Page, draft: ConnectorDraft, data: QueryDict | None = None
+) -> f.AnswerForm:
+    form = wizard.make_form(_step_of(current), draft, data=data)
+    if isinstance(form, f.UseForm):
+        form.put_transport_rule_first()
+        form.fields["use"].label = current.question
     if current.key == "partner_by":
-        form.fields["identify"].choices = PARTNER_BY_CHOICES  # type: ignore[attr-defined]
+        form.choice_field("identify").choices = PARTNER_BY_CHOICES
     return form
+
+
+def _step_of(current: classic.Page) -> wizard.Step:
+    """The New wizard's step whose answers the page keeps."""
+    return wizard.STEP_BY_KEY[current.step]
 
 
 def _form_page(
@@ -202,22 +211,17 @@ def _form_page(
     form = _classic_form(current, draft, data)
     if LIST_ACTION in request.POST:
         shown, dialog = apply_classic_action(form, request.POST[LIST_ACTION])
-        context = {"form": _reordered(current, shown), "dialog": dialog}
+        context = {"form": _reordered(shown), "dialog": dialog}
         return _render(request, draft, current, context, status=_dialog_status(dialog))
     if current.key == "partner_by":
-        choice = data.get("identify")
+        choice = data.get("identify", "")
         if choice not in (f.IDENTIFY_DOMAINS, f.IDENTIFY_IP):
             form.add_error("identify", "Choose how to identify the partner organization.")
             return _render(request, draft, current, {"form": form}, status=422)
-        draft.data = draft.data | {
-            "identity": draft.data.get("identity", {}) | {"identify": choice}
-        }
-        draft.completed = [k for k in draft.completed if k != "identity"]
-        draft.save(update_fields=["data", "completed", "changed_at"])
+        classic.keep_identify_choice(draft, choice)
         return _next(draft, current)
-    if not form.is_valid():
+    if not engine.keep_valid_answers(draft, _step_of(current), form):
         return _render(request, draft, current, {"form": form}, status=422)
-    wizard.save_step(draft, wizard.STEP_BY_KEY[current.step], form.json())  # type: ignore[attr-defined]
     return _next(draft, current)
 
 
@@ -226,21 +230,25 @@ def _dialog_status(dialog: Dialog | None) -> int:
     return 422 if dialog is not None and dialog.errors else 200
 
 
-def _reordered(current: classic.Page, form: forms.Form) -> forms.Form:
-    if current.key == "use":
-        field = form.fields["use"]
-        field.choices = sorted(field.choices, key=lambda c: c[0] != f.USE_TRANSPORT_RULE)  # type: ignore[attr-defined]
+def _reordered(form: forms.Form) -> forms.Form:
+    """A list's page redrawn after its button, its options still in Classic order."""
+    if isinstance(form, f.UseForm):
+        form.put_transport_rule_first()
     return form
 
 
-def _merge_identity(draft: ConnectorDraft, current: classic.Page, data: Any) -> Any:
+def _merge_identity(draft: ConnectorDraft, current: classic.Page, data: QueryDict) -> QueryDict:
     """The partner pages split one step: "identify by" on one page, its list on the next."""
-    stored = draft.data.get("identity", {})
+    stored: IdentityAnswers = answers_in(draft).get("identity") or {"identify": f.IDENTIFY_DOMAINS}
     if current.key == "partner_list":
-        data["identify"] = stored.get("identify", f.IDENTIFY_DOMAINS)
-    for name in ("sender_domains", "sender_ips"):
-        if name not in data and stored.get(name):
-            data.setlist(name, stored[name])
+        data["identify"] = stored["identify"]
+    # A list the page doesn't post stays as the other page left it.
+    for name, kept in (
+        ("sender_domains", stored.get("sender_domains")),
+        ("sender_ips", stored.get("sender_ips")),
+    ):
+        if name not in data and kept:
+            data.setlist(name, kept)
     return data
 
 
@@ -276,23 +284,26 @@ def _confirm_page(
 def _save(
     request: TenantRequest, draft: ConnectorDraft, current: classic.Page, context: dict[str, Any]
 ) -> HttpResponse:
-    try:
-        connector = connector_save_draft(draft=draft, actor=request.user)
-    except ValidationError as exc:
-        refused = {"error": " ".join(exc.messages), "error_for": _page_to_fix(draft, exc)}
+    saved = engine.save_draft(draft, request.user)
+    if isinstance(saved, engine.Gone):
+        name = draft.data.get("name", {}).get("name") or "This connector"
+        messages.error(request, f"{name} was deleted by someone else.")
+        return redirect("classic:connectors")
+    if isinstance(saved, engine.Refusal):
+        refused = {"error": saved.message, "error_for": _page_to_fix(draft, saved.fix)}
         return _render(request, draft, current, context | refused, status=422)
-    except ConnectorConflict as exc:
-        changed = ", ".join(exc.changed) or "its settings"
+    if isinstance(saved, engine.Overtaken):
+        changed = ", ".join(saved.conflict.changed) or "its settings"
         message = f"Someone else saved this connector while you were editing it (changed: {changed}). Cancel and open it again to see their changes."
         return _render(request, draft, current, context | {"error": message}, status=409)
     if draft.editing_connector_id:
         messages.success(request, "Connector updated successfully")
-    return _to_list(connector.direction, connector.pk)
+    return _to_saved(saved)
 
 
-def _page_to_fix(draft: ConnectorDraft, error: ValidationError) -> str:
-    """The address of the page whose answers a refused Save is about (its summary links there)."""
-    step = wizard.step_to_fix(draft, error)
+def _page_to_fix(draft: ConnectorDraft, step: wizard.Step) -> str:
+    """The address of the page whose answers a refused Save is about (its summary links there):
+    the last of the pages that keep that step's answers."""
     pages = [page for page in classic.pages_for(draft) if page.step == step.key]
     return page_url(draft, pages[-1] if pages else classic.pages_for(draft)[0])
 
@@ -345,7 +356,7 @@ def _recipient_parser(
 
 
 def _list_full(text: str) -> str:
-    raise ValidationError(f"You can add up to {MAX_RECIPIENTS} email addresses.")
+    raise InvalidValue([Problem(f"You can add up to {MAX_RECIPIENTS} email addresses.", "full")])
 
 
 def _validate(request: TenantRequest, draft: ConnectorDraft, current: classic.Page) -> HttpResponse:
@@ -358,16 +369,18 @@ def _validate(request: TenantRequest, draft: ConnectorDraft, current: classic.Pa
         )
         return _render(request, draft, current, context, status=422)
     try:
-        buttons, status = apply_validation_buttons(
+        shown = apply_validation_buttons(
             request.POST, draft=draft, tenant=request.tenant, actor=request.user
         )
     except ValidationError as exc:  # addresses that didn't come through the dialog
-        buttons, status = {"error": " ".join(exc.messages)}, 422
-    if status == 200:
-        return redirect(page_url(draft, current))
-    if buttons.get("error"):
-        with_list_error(context["form"], RECIPIENTS, buttons["error"])
-    context["unavailable"] = buttons.get("unavailable", "")
+        error, unavailable, status = " ".join(exc.messages), "", 422
+    else:
+        if shown.status == 200:
+            return redirect(page_url(draft, current))
+        error, unavailable, status = shown.error, shown.unavailable, shown.status
+    if error:
+        with_list_error(context["form"], RECIPIENTS, error)
+    context["unavailable"] = unavailable
     return _render(request, draft, current, context, status=status)
 
 
@@ -398,7 +411,7 @@ def _progress(
     """The dialog's poll: the bar while the run goes on; then the whole window, which the
     answer replaces (its result, or the list again after a stop), and no more polling."""
     if run is not None:
-        validation.sweep_interrupted(run_id=run.pk)
+        recording.sweep_interrupted(run_id=run.pk)
         run.refresh_from_db()
     if run is not None and not run.is_finished:
         context = {

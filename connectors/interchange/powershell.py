@@ -1,21 +1,48 @@
-"""Exchange Online PowerShell equivalents of a tenant's connectors and accepted domains (SPEC §7).
+"""Exchange Online PowerShell equivalents of a tenant's connectors and accepted domains: the
+details panel's lines and Export as PowerShell.
 
-Pure rendering: every function takes objects or plain values and returns text; none queries the
-database. Every value an admin typed is written as a single-quoted PowerShell string, in which
-`$`, backticks and double quotes are plain characters, so a name can never run code.
+Which properties a line gives, and under what names, comes from the table in `properties.py`;
+this file says how each kind of value is written as an argument. Pure rendering: every function
+takes objects or plain values and returns text; none queries the database. Every value an admin
+typed is written as a single-quoted PowerShell string, in which `$`, backticks and double quotes
+are plain characters, so a name can never run code
+(https://learn.microsoft.com/en-us/powershell/module/microsoft.powershell.core/about/about_quoting_rules).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any, assert_never
+
+from django.db.models import Model
 
 from connectors.endpoints import ConnectorType
+from connectors.interchange.properties import (
+    CLOUD_SERVICES_MAIL_ENABLED,
+    COMMENT,
+    CONNECTOR_TYPE,
+    DOMAIN,
+    DOMAIN_TYPE,
+    ENABLED,
+    INBOUND,
+    INITIAL_DOMAIN_SUFFIX,
+    NAME,
+    OUTBOUND_SETTINGS,
+    OUTBOUND_VALIDATION,
+    AddressSpaces,
+    Choice,
+    Flag,
+    Property,
+    Text,
+    TextList,
+    Timestamp,
+    Write,
+)
 from connectors.models import InboundConnector, OutboundConnector
 from eac.models import AcceptedDomain, Tenant
 
 MX_SUFFIX = ".mail.protection.outlook.com"
-INITIAL_DOMAIN_SUFFIX = ".onmicrosoft.com"
 SEND_CONNECTOR_NAME = "My company to Office 365"
 
 # PowerShell takes the typographic single quotes (‘ ’ ‚ ‛) as quote characters too, so each
@@ -43,36 +70,43 @@ def _command(cmdlet: str, parameters: list[tuple[str, str]]) -> str:
     return " ".join([cmdlet, *(f"-{name} {value}" for name, value in parameters)])
 
 
-def _common_head(connector: OutboundConnector | InboundConnector) -> list[tuple[str, str]]:
-    parameters = [
-        ("Name", quote(connector.name)),
-        ("ConnectorType", str(connector.connector_type)),
-        ("Enabled", bool_literal(connector.enabled)),
-    ]
-    if connector.comment:
-        parameters.append(("Comment", quote(connector.comment)))
+def _parameters(instance: Model, props: Iterable[Property]) -> list[tuple[str, str]]:
+    """The properties a line gives, each as (parameter, argument), per the table's `powershell`."""
+    parameters = []
+    for prop in props:
+        value = getattr(instance, prop.field)
+        if prop.powershell is Write.ALWAYS or (prop.powershell is Write.IF_SET and value):
+            parameters.append((prop.name, argument(prop, value)))
     return parameters
 
 
+def argument(prop: Property, value: Any) -> str:
+    """A model value as the property's PowerShell argument."""
+    kind = prop.value
+    match kind:
+        case Flag():
+            return bool_literal(value)
+        case Text():
+            return quote(value)
+        case TextList() | AddressSpaces():
+            return quote_list(value)
+        case Choice():
+            return str(value)  # the console's values are Exchange's enum names
+        case Timestamp():
+            return quote(iso_utc(value))
+    assert_never(kind)
+
+
+def _new_connector_line(
+    cmdlet: str, connector: OutboundConnector | InboundConnector, settings: tuple[Property, ...]
+) -> str:
+    # Name, type and state, then the direction's settings: the order these lines have always had.
+    order = (NAME, CONNECTOR_TYPE, ENABLED, COMMENT, *settings, CLOUD_SERVICES_MAIL_ENABLED)
+    return _command(cmdlet, _parameters(connector, order))
+
+
 def new_outbound_connector_line(connector: OutboundConnector) -> str:
-    parameters = _common_head(connector)
-    if connector.all_accepted_domains:
-        parameters.append(("AllAcceptedDomains", "$true"))
-    if connector.is_transport_rule_scoped:
-        parameters.append(("IsTransportRuleScoped", "$true"))
-    if connector.recipient_domains:
-        parameters.append(("RecipientDomains", quote_list(connector.recipient_domains)))
-    parameters.append(("UseMXRecord", bool_literal(connector.use_mx_record)))
-    if connector.smart_hosts:
-        parameters.append(("SmartHosts", quote_list(connector.smart_hosts)))
-    if connector.tls_settings:
-        parameters.append(("TlsSettings", str(connector.tls_settings)))
-        if connector.tls_domain:
-            parameters.append(("TlsDomain", quote(connector.tls_domain)))
-    parameters.append(
-        ("CloudServicesMailEnabled", bool_literal(connector.cloud_services_mail_enabled))
-    )
-    return _command("New-OutboundConnector", parameters)
+    return _new_connector_line("New-OutboundConnector", connector, OUTBOUND_SETTINGS)
 
 
 def iso_utc(moment: datetime) -> str:
@@ -80,38 +114,19 @@ def iso_utc(moment: datetime) -> str:
 
 
 def set_validation_line(connector: OutboundConnector) -> str | None:
-    """What a validation recorded, as Set-OutboundConnector would record it (Validate-
-    OutboundConnector itself doesn't, eac-facts §3.3). None if the connector was never validated."""
+    """What a validation recorded (ValidationRecipients, IsValidated, LastValidationTimestamp),
+    as Set-OutboundConnector sets it
+    (https://learn.microsoft.com/en-us/powershell/module/exchange/set-outboundconnector).
+    None if the connector was never validated."""
     if connector.last_validation_timestamp is None:
         return None
     parameters = [("Identity", quote(connector.name))]
-    if connector.validation_recipients:
-        parameters.append(("ValidationRecipients", quote_list(connector.validation_recipients)))
-    parameters += [
-        ("IsValidated", bool_literal(connector.is_validated)),
-        ("LastValidationTimestamp", quote(iso_utc(connector.last_validation_timestamp))),
-    ]
+    parameters += _parameters(connector, OUTBOUND_VALIDATION)
     return _command("Set-OutboundConnector", parameters)
 
 
 def new_inbound_connector_line(connector: InboundConnector) -> str:
-    parameters = _common_head(connector)
-    parameters.append(("SenderDomains", quote_list(connector.sender_domains)))
-    if connector.sender_ip_addresses:
-        parameters.append(("SenderIPAddresses", quote_list(connector.sender_ip_addresses)))
-    parameters += [
-        ("RequireTls", bool_literal(connector.require_tls)),
-        ("RestrictDomainsToCertificate", bool_literal(connector.restrict_domains_to_certificate)),
-        ("RestrictDomainsToIPAddresses", bool_literal(connector.restrict_domains_to_ip_addresses)),
-    ]
-    if connector.tls_sender_certificate_name:
-        parameters.append(
-            ("TlsSenderCertificateName", quote(connector.tls_sender_certificate_name))
-        )
-    parameters.append(
-        ("CloudServicesMailEnabled", bool_literal(connector.cloud_services_mail_enabled))
-    )
-    return _command("New-InboundConnector", parameters)
+    return _new_connector_line("New-InboundConnector", connector, INBOUND)
 
 
 def connector_lines(connector: OutboundConnector | InboundConnector) -> list[str]:
@@ -127,8 +142,9 @@ def tenant_label(tenant: Tenant) -> str:
 
 
 def mx_target(domain: str, tenant: Tenant) -> str:
-    """The host a domain's MX record points to (SPEC §5): contoso.com →
-    contoso-com.mail.protection.outlook.com; an onmicrosoft.com domain → the tenant's own."""
+    """The host a domain's MX record points to: contoso.com →
+    contoso-com.mail.protection.outlook.com; an onmicrosoft.com domain → the tenant's own
+    (https://learn.microsoft.com/en-us/microsoft-365/admin/get-help-with-domains/create-dns-records-at-any-dns-hosting-provider)."""
     name = domain.strip().lower().removesuffix(".")
     if name.endswith(INITIAL_DOMAIN_SUFFIX):
         return tenant_label(tenant) + MX_SUFFIX
@@ -136,8 +152,8 @@ def mx_target(domain: str, tenant: Tenant) -> str:
 
 
 def needs_send_connector(connector: OutboundConnector | InboundConnector) -> bool:
-    """Office 365 → your organization's email server: the seed article pairs it with a Send
-    connector on that server, which sends to Office 365."""
+    """Office 365 → your organization's email server: Microsoft's set-up article pairs it with a
+    Send connector on that server, which sends to Office 365."""
     return (
         isinstance(connector, OutboundConnector)
         and connector.connector_type == ConnectorType.ON_PREMISES
@@ -145,8 +161,10 @@ def needs_send_connector(connector: OutboundConnector | InboundConnector) -> boo
 
 
 def new_send_connector_line(tenant: Tenant, default_domain: str) -> str:
-    """The on-premises Exchange Server line of the seed article (eac-facts §3.4). -Fqdn is a
-    placeholder for the host name on your server's certificate."""
+    """The on-premises Exchange Server line of Microsoft's article on connectors between Office
+    365 and your own email servers
+    (https://learn.microsoft.com/en-us/exchange/mail-flow-best-practices/use-connectors-to-configure-mail-flow/set-up-connectors-to-route-mail).
+    -Fqdn is a placeholder for the host name on your server's certificate."""
     return _command(
         "New-SendConnector",
         [
@@ -168,21 +186,13 @@ def _comment(text: str) -> str:
 
 
 def _set_accepted_domain_line(domain: AcceptedDomain) -> str:
-    parameters = [("Identity", quote(domain.name)), ("DomainType", str(domain.domain_type))]
-    if domain.match_subdomains:
-        parameters.append(("MatchSubDomains", "$true"))
+    parameters = [("Identity", quote(domain.name)), *_parameters(domain, DOMAIN)]
     return _command("Set-AcceptedDomain", parameters)
 
 
 def _new_accepted_domain_line(domain: AcceptedDomain) -> str:
-    return _command(
-        "New-AcceptedDomain",
-        [
-            ("Name", quote(domain.name)),
-            ("DomainName", quote(domain.name)),
-            ("DomainType", str(domain.domain_type)),
-        ],
-    )
+    names = [("Name", quote(domain.name)), ("DomainName", quote(domain.name))]
+    return _command("New-AcceptedDomain", names + _parameters(domain, (DOMAIN_TYPE,)))
 
 
 def _domain_section(domains: list[AcceptedDomain]) -> list[str]:

@@ -1,5 +1,5 @@
-"""PowerShell and JSON: the details panel's cmdlet lines, Export as PowerShell, the JSON export,
-and Import (SPEC §7; issue 6, items 6 and 7)."""
+"""The pages of this package: the details panel's cmdlet lines, Export as PowerShell, Export as
+JSON, and the Import page (paste or upload, preview, then import)."""
 
 from __future__ import annotations
 
@@ -17,13 +17,12 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from connectors.interchange import importer
-from connectors.interchange.importer import (
-    ImportPlan,
-    ImportRejected,
-    ImportSources,
-    ImportTooLarge,
-)
+from connectors.interchange.apply import import_configuration
+from connectors.interchange.documents import DOCUMENT_LABELS, ImportSources, read_file
+from connectors.interchange.errors import ImportRejected, ImportTooLarge
+from connectors.interchange.export import tenant_export_text
+from connectors.interchange.limits import MAX_ERRORS_SHOWN, MAX_ITEMS, MAX_JSON_BYTES, size_text
+from connectors.interchange.plan import ImportPlan, plan_import
 from connectors.interchange.powershell import (
     connector_lines,
     needs_send_connector,
@@ -90,9 +89,8 @@ def export_script(request: TenantRequest) -> HttpResponse:
 @tenant_required
 def export_json(request: TenantRequest) -> HttpResponse:
     tenant = request.tenant
-    document = importer.tenant_export(*_tenant_objects(tenant))
     return _attachment(
-        json.dumps(document, indent=2, ensure_ascii=False) + "\n",
+        tenant_export_text(*_tenant_objects(tenant)),
         "application/json; charset=utf-8",
         f"{tenant.initial_domain}-connectors.json",
     )
@@ -121,7 +119,7 @@ class ImportForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for key in SOURCE_KEYS:
-            label = importer.DOCUMENT_LABELS[key]
+            label = DOCUMENT_LABELS[key]
             self.fields[f"{key}_json"] = forms.CharField(
                 label=label,
                 required=False,
@@ -141,13 +139,10 @@ class ImportForm(forms.Form):
             upload: UploadedFile | None = self.cleaned_data.get(f"{key}_file")
             text: str = self.cleaned_data.get(f"{key}_json") or ""
             if upload is not None:
-                label = importer.DOCUMENT_LABELS[key]
+                label = DOCUMENT_LABELS[key]
                 if text.strip():
                     raise ImportRejected([f"{label}: paste the JSON or upload a file, not both."])
-                data = upload.read(importer.MAX_FILE_BYTES + 1)
-                if len(data) > importer.MAX_FILE_BYTES:
-                    raise ImportTooLarge([importer.too_large_message(upload.size or len(data))])
-                text = importer.decode_upload(data, label)
+                text = read_file(upload, upload.size or 0, label)
             texts[key] = text
         return ImportSources(**texts)
 
@@ -177,18 +172,18 @@ def _import_page(
     context = {
         "form": form,
         "plan": plan,
-        "errors": errors[: importer.MAX_ERRORS_SHOWN],
-        "more_errors": max(0, len(errors) - importer.MAX_ERRORS_SHOWN),
+        "errors": errors[:MAX_ERRORS_SHOWN],
+        "more_errors": max(0, len(errors) - MAX_ERRORS_SHOWN),
         "token": token,
         "notice": notice,
-        "max_items": f"{importer.MAX_ITEMS:,}",
-        "max_size": importer.size_text(importer.MAX_JSON_BYTES),
+        "max_items": f"{MAX_ITEMS:,}",
+        "max_size": size_text(MAX_JSON_BYTES),
     }
     return render(request, "connectors/import.html", context, status=status)
 
 
 def _role_limits(request: TenantRequest) -> dict[str, bool]:
-    """Importing domains needs the roles that may add them or change their type (SPEC §2)."""
+    """Importing domains needs the roles that may add them or change their type."""
     return {
         "may_add_domains": request.membership.can(Capability.ADD_REMOVE_ACCEPTED_DOMAINS),
         "may_change_domains": request.membership.can(Capability.CHANGE_ACCEPTED_DOMAINS),
@@ -212,7 +207,7 @@ def connector_import(request: TenantRequest) -> HttpResponse:
         token = preview_token(sources, replace)
         if request.POST.get("action") == "import":
             if request.POST.get("previewed") == token:
-                plan = importer.import_configuration(
+                plan = import_configuration(
                     tenant=request.tenant,
                     sources=sources,
                     actor=request.user,
@@ -222,7 +217,7 @@ def connector_import(request: TenantRequest) -> HttpResponse:
                 messages.success(request, f"Import complete: {plan.summary()}.")
                 return redirect("connectors:list")
             notice = "The JSON changed since the preview. Check this preview, then import."
-        plan = importer.plan_import(
+        plan = plan_import(
             tenant=request.tenant, sources=sources, replace=replace, **_role_limits(request)
         )
     except ImportTooLarge as exc:

@@ -1,4 +1,4 @@
-"""The mail flow explorer (SPEC §5): for a sender and a recipient, where each mailbox lives, the
+"""The mail flow explorer (docs/routing.md, "The explorer"): for a sender and a recipient, where each mailbox lives, the
 hops a message takes, the connector on each hop and the rule that chose it — or why no connector
 is needed, or why the message won't flow. Plain functions over plain data; the view gathers it.
 The page's diagram is laid out by `connectors.mailflow.diagram`."""

@@ -1,4 +1,4 @@
-"""The Configuration check panel on the Connectors page (SPEC §5): connectors the tenant needs but
+"""The Configuration check panel on the Connectors page (docs/routing.md, "Configuration checks"): connectors the tenant needs but
 lacks, given where its mailboxes live and its domain types, and risky settings — judged with the
 same selection engine the explorer uses."""
 
@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from connectors.endpoints import ConnectorType
+from connectors.mailflow.facts import router_for_tenant
 from connectors.mailflow.routing import ConnectorFact, Router
-from connectors.mailflow.routing_queries import router_for_tenant
 from connectors.models import InboundConnector, OutboundConnector
 from eac.models import AcceptedDomain, DomainType, Mailbox, MailboxLocation, Tenant
 

@@ -1,4 +1,4 @@
-"""Which outbound connector Office 365 uses for a recipient (SPEC §5). Plain functions over plain
+"""Which outbound connector Office 365 uses for a recipient (docs/routing.md). Plain functions over plain
 data: no Django here, so the explorer, the `route` command and the benchmark share one engine.
 
 Candidates are the enabled connectors not scoped to transport rules. With the order
@@ -111,7 +111,7 @@ _CANONICAL_ASCII = re.compile(rf"(?:{_LABEL}\.)+(?![0-9]+\Z){_LABEL}")
 
 def canonical_domain(text: str) -> str:
     """The canonical recipient domain of `user@domain` or a bare domain, as parse_domain gives it.
-    Raises ValidationError for anything that isn't one. The local part plays no part in selection,
+    Raises InvalidValue for anything that isn't one. The local part plays no part in selection,
     so it isn't checked here."""
     domain = text.rpartition("@")[2]
     if len(domain) <= MAX_DOMAIN_LENGTH and _CANONICAL_ASCII.fullmatch(domain):
@@ -195,7 +195,7 @@ class Router:
             self._all_accepted = _first(self._all_accepted, connector)
 
     def decide(self, address_or_domain: str) -> Decision:
-        """The connector for `user@domain` or `domain`; ValidationError if it isn't one."""
+        """The connector for `user@domain` or `domain`; InvalidValue if it isn't one."""
         return self.decide_domain(canonical_domain(address_or_domain))
 
     def decide_domain(self, domain: str) -> Decision:

@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import render
 
 from connectors.mailflow import diagram as explorer_diagram
-from connectors.mailflow.explorer_queries import TenantMailFlow
+from connectors.mailflow.facts import TenantMailFlow
+from eac.formfields import ParsedField, validation_error
 from eac.models import Mailbox
 from eac.tenancy import TenantRequest, tenant_required
-from eac.values import parse_validation_recipient
+from eac.values import InvalidValue, parse_validation_recipient
 
 _ADDRESS_BOX = {  # offers the tenant's mailboxes (the page's <datalist id="mailboxes">)
     "list": "mailboxes",
@@ -23,18 +23,18 @@ _ADDRESS_BOX = {  # offers the tenant's mailboxes (the page's <datalist id="mail
 
 
 class ExplorerForm(forms.Form):
-    sender = forms.CharField(
-        label="From", max_length=254, widget=forms.TextInput(attrs=_ADDRESS_BOX)
+    sender = ParsedField(
+        parser=parse_validation_recipient,
+        label="From",
+        max_length=254,
+        widget=forms.TextInput(attrs=_ADDRESS_BOX),
     )
-    recipient = forms.CharField(
-        label="To", max_length=254, widget=forms.TextInput(attrs=_ADDRESS_BOX)
+    recipient = ParsedField(
+        parser=parse_validation_recipient,
+        label="To",
+        max_length=254,
+        widget=forms.TextInput(attrs=_ADDRESS_BOX),
     )
-
-    def clean_sender(self) -> str:
-        return parse_validation_recipient(self.cleaned_data["sender"])
-
-    def clean_recipient(self) -> str:
-        return parse_validation_recipient(self.cleaned_data["recipient"])
 
 
 @tenant_required
@@ -47,8 +47,8 @@ def mail_flow_explorer(request: TenantRequest) -> HttpResponse:
             path = TenantMailFlow(request.tenant).explore(
                 form.cleaned_data["sender"], form.cleaned_data["recipient"]
             )
-        except ValidationError as exc:  # a stored pattern that no longer parses
-            form.add_error(None, exc)
+        except InvalidValue as exc:  # a stored pattern that no longer parses
+            form.add_error(None, validation_error(exc))
         else:
             context |= {"path": path, "diagram": explorer_diagram.diagram(path)}
     # A refused form is answered with the same page and 422 (docs/forms.md).

@@ -1,36 +1,45 @@
-"""Changes from the details panel (eac-facts §1.8): each "Edit …" link opens one wizard step as a
-page with Save / Cancel, Turn on / Turn off, and Delete (from the panel, or rows chosen in the
-list). The steps' forms and templates are the wizard's own."""
+"""Changes from the details panel, as the New EAC makes them
+(https://learn.microsoft.com/en-us/exchange/mail-flow-best-practices/use-connectors-to-configure-mail-flow/set-up-connectors-to-route-mail):
+each "Edit …" link opens one wizard step as a page with Save / Cancel, Turn on / Turn off, and
+Delete (from the panel, or rows chosen in the list). The steps' forms and templates are the
+wizard's own, and so are its decisions on validating and saving a draft
+(`connectors.wizard.engine`); docs/forms.md, "Edit panels"."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import BadRequest, ObjectDoesNotExist, ValidationError
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from connectors import services
-from connectors.models import ConnectorDraft, InboundConnector, OutboundConnector
+from connectors.models import ConnectorDraft, OutboundConnector
+from connectors.selectors import tenant_connector
 from connectors.services import AnyConnector, ConnectorConflict
+from connectors.status import set_connector_status, turning_on
 from connectors.views import list_context
+from connectors.wizard import drafts, engine
 from connectors.wizard import steps as wizard
+from connectors.wizard.answers import StepAnswers
 from connectors.wizard.draft_validation import (
-    apply_validation_buttons,
-    asks_first,
-    draft_recipients,
+    MoveOn,
+    RecipientList,
+    answer_validation_step,
+    kept_recipients,
 )
+from connectors.wizard.forms import AnswerForm
 from eac.formfields import LIST_ACTION, apply_list_action
 from eac.roles import Capability
 from eac.tenancy import TenantRequest, capability_required, get_for_tenant
-from validation.services import run_progress
 
 OPENED_SALT = "connectors.edit.opened"
 
@@ -68,14 +77,6 @@ FORM_FIELDS_FOR = {
 }
 
 
-def _connector(request: TenantRequest, direction: str, pk: Any) -> AnyConnector:
-    if direction == "outbound":
-        return get_for_tenant(
-            OutboundConnector.objects.select_related("tenant"), request.tenant, pk=pk
-        )
-    return get_for_tenant(InboundConnector.objects.select_related("tenant"), request.tenant, pk=pk)
-
-
 def _details_url(connector: AnyConnector) -> str:
     return reverse("connectors:details", args=[connector.direction, connector.pk])
 
@@ -90,7 +91,7 @@ def _edit_step(connector: AnyConnector, key: str) -> wizard.Step:
     return step
 
 
-def validates_first(connector: AnyConnector, key: str, fields: dict[str, Any]) -> bool:
+def validates_first(connector: AnyConnector, key: str, fields: Mapping[str, object]) -> bool:
     """Whether an edit goes on to "Validation email" before it is saved, as in the New EAC: any
     edit of an outbound connector's use, routing or restrictions, and turning one on."""
     if not isinstance(connector, OutboundConnector):
@@ -104,7 +105,7 @@ CHANGES_THAT_VALIDATE = frozenset({"use", "routing", "security"})
 @vary_on_headers("HX-Request")
 @capability_required(Capability.MANAGE_CONNECTORS)
 def connector_edit(request: TenantRequest, direction: str, pk: uuid.UUID, key: str) -> HttpResponse:
-    connector = _connector(request, direction, pk)
+    connector = tenant_connector(request, direction, pk)
     step = _edit_step(connector, key)
     pending = _pending_draft(request, connector)  # Back from "Validation email"
     if request.method != "POST":
@@ -118,7 +119,7 @@ def connector_edit(request: TenantRequest, direction: str, pk: uuid.UUID, key: s
         return _edit_page(request, connector, step, shown, token, pending=pending)
     if not form.is_valid():
         return _edit_page(request, connector, step, form, token, pending=pending, status=422)
-    values = form.json()  # type: ignore[attr-defined]
+    values = form.json()
     fields = wizard.edited_fields(connector, step.key, values)
     if validates_first(connector, step.key, fields):
         conflict = services.connector_conflict(
@@ -128,10 +129,10 @@ def connector_edit(request: TenantRequest, direction: str, pk: uuid.UUID, key: s
             return _edit_page(
                 request, connector, step, form, _sign(connector), status=409, conflict=conflict
             )
-        draft = services.connector_edit_draft(
+        draft = drafts.connector_edit_draft(
             connector=connector,
             actor=request.user,
-            changes={step.key: values},
+            changes={step.key: dict(values)},
             opened=opened,
             draft=pending,
         )
@@ -185,8 +186,9 @@ def _validation_url(connector: AnyConnector, step: wizard.Step, draft: Connector
 def connector_edit_validation(
     request: TenantRequest, direction: str, pk: uuid.UUID, key: str, draft_id: uuid.UUID
 ) -> HttpResponse:
-    """An outbound edit's "Validation email": addresses, Validate, then Save (SPEC §3)."""
-    connector = _connector(request, direction, pk)
+    """An outbound edit's "Validation email": addresses, Validate, then Save, as the New EAC asks
+    for it after a change to where or how the connector delivers."""
+    connector = tenant_connector(request, direction, pk)
     if not isinstance(connector, OutboundConnector):
         raise Http404("Only outbound connectors are validated.")
     step = _edit_step(connector, key)
@@ -198,25 +200,17 @@ def connector_edit_validation(
     )
     if draft.created_connector_id:  # saved already (a second Save): show the result
         return redirect(_details_url(connector))
-    context: dict[str, Any] = {"recipients": draft_recipients(draft), "run": draft.validation_run}
-    status = 200
-    if request.method == "POST":
-        action = request.POST.get("action", "")
-        if action == "back":
-            return redirect(
-                f"{reverse('connectors:edit', args=[direction, pk, key])}?draft={draft.pk}"
-            )
-        context, status = apply_validation_buttons(
-            request.POST, draft=draft, tenant=request.tenant, actor=request.user
-        )
-        if status == 200 and action in ("save", "proceed"):
-            if asks_first(draft, context["recipients"], action):
-                context["confirm"] = True
-            else:
-                return _save_validated_edit(request, connector, step, draft, context)
-    if context["run"] is not None:
-        context["progress"] = run_progress(context["run"])
-    return _validation_page(request, connector, step, draft, context, status=status)
+    if request.method != "POST":
+        return _validation_page(request, connector, step, draft, kept_recipients(draft).context())
+    if request.POST.get("action") == "back":
+        return redirect(f"{reverse('connectors:edit', args=[direction, pk, key])}?draft={draft.pk}")
+    answered = answer_validation_step(
+        request.POST, draft=draft, tenant=request.tenant, actor=request.user, move_on="save"
+    )
+    if isinstance(answered, MoveOn):
+        return _save_validated_edit(request, connector, step, draft, answered)
+    context = answered.context()
+    return _validation_page(request, connector, step, draft, context, status=answered.status)
 
 
 def _save_validated_edit(
@@ -224,44 +218,40 @@ def _save_validated_edit(
     connector: AnyConnector,
     step: wizard.Step,
     draft: ConnectorDraft,
-    context: dict[str, Any],
+    answered: MoveOn,
 ) -> HttpResponse:
-    wizard.save_step(draft, wizard.STEP_BY_KEY["validation"], {"recipients": context["recipients"]})
-    try:
-        services.connector_save_draft(draft=draft, actor=request.user)
-    except ConnectorConflict as exc:
-        message = _conflict_text(exc)
-        return _validation_page(
-            request, connector, step, draft, context | {"conflict": message}, status=409
-        )
-    except ValidationError as exc:
-        context |= {"error": " ".join(exc.messages)}
-        return _validation_page(request, connector, step, draft, context, status=422)
-    except ObjectDoesNotExist:
+    wizard.save_step(draft, wizard.STEP_BY_KEY["validation"], {"recipients": answered.recipients})
+    saved = engine.save_draft(draft, request.user)
+    if isinstance(saved, engine.Gone):
         messages.error(request, f"{connector.name} was deleted by someone else.")
         return redirect("connectors:list")
-    messages.success(request, "Connector updated successfully")
-    return redirect(_details_url(connector))
+    if isinstance(saved, engine.Created):
+        messages.success(request, "Connector updated successfully")
+        return redirect(_details_url(connector))
+    context = RecipientList(answered.recipients, draft.validation_run).context()
+    if isinstance(saved, engine.Overtaken):
+        context["conflict"] = _conflict_text(saved.conflict)
+        return _validation_page(request, connector, step, draft, context, status=409)
+    context["error"] = saved.message
+    return _validation_page(request, connector, step, draft, context, status=422)
 
 
 def _form(
     step: wizard.Step,
     connector: AnyConnector,
-    data: Any = None,
+    data: QueryDict | None = None,
     draft: ConnectorDraft | None = None,
-) -> forms.Form:
+) -> AnswerForm:
     # Empty values are left out so a greyed-out choice shows the form's default, as in the wizard.
-    values = wizard.step_values_of(connector, step.key)
+    values: StepAnswers = wizard.step_values_of(connector, step.key)
     if draft is not None:  # Back from "Validation email": what was chosen then
         values = draft.data.get(step.key, values)
     initial = {k: v for k, v in values.items() if v not in ("", None)}
-    source, target = wizard.connector_scenario(connector)
-    assert step.form is not None
-    return step.form(  # type: ignore[call-arg]
+    return wizard.step_form(
+        step,
         data=data,
         initial=initial,
-        source=source,
-        target=target,
+        scenario=wizard.connector_scenario(connector),
         tenant=connector.tenant,
         connector_id=connector.pk,
     )
@@ -388,24 +378,19 @@ def _validation_page(
 @require_POST
 @capability_required(Capability.MANAGE_CONNECTORS)
 def connector_set_status(request: TenantRequest, direction: str, pk: uuid.UUID) -> HttpResponse:
-    connector = _connector(request, direction, pk)
-    wanted = request.POST.get("status")
-    if wanted not in ("on", "off"):
-        return HttpResponseBadRequest("Turn the connector on or off.")
+    connector = tenant_connector(request, direction, pk)
     if (
-        wanted == "on"
+        turning_on(request)
         and not connector.enabled
         and validates_first(connector, "name", {"enabled": True})
     ):
         # As the New EAC does: an outbound connector is validated on its way back on.
-        values = wizard.step_values_of(connector, "name") | {"turn_on": True}
-        draft = services.connector_edit_draft(
-            connector=connector, actor=request.user, changes={"name": values}
+        values = wizard.name_values(connector) | {"turn_on": True}
+        draft = drafts.connector_edit_draft(
+            connector=connector, actor=request.user, changes={"name": dict(values)}
         )
         return redirect(_validation_url(connector, wizard.STEP_BY_KEY["name"], draft))
-    services.connector_set_enabled(connector=connector, actor=request.user, enabled=wanted == "on")
-    messages.success(request, f"{connector.name} was turned {wanted}.")
-    return redirect(_details_url(connector))
+    return set_connector_status(request, connector, then=_details_url(connector))
 
 
 # --- Delete ------------------------------------------------------------------------------------
@@ -413,7 +398,7 @@ def connector_set_status(request: TenantRequest, direction: str, pk: uuid.UUID) 
 
 @capability_required(Capability.MANAGE_CONNECTORS)
 def connector_delete(request: TenantRequest, direction: str, pk: uuid.UUID) -> HttpResponse:
-    connector = _connector(request, direction, pk)
+    connector = tenant_connector(request, direction, pk)
     return _delete(request, [connector], cancel_url=_details_url(connector))
 
 
@@ -436,7 +421,7 @@ def _chosen(request: TenantRequest, value: str) -> AnyConnector:
         raise Http404("No such connector.") from exc
     if direction not in ("outbound", "inbound"):
         raise Http404("No such connector.")
-    return _connector(request, direction, pk)
+    return tenant_connector(request, direction, pk)
 
 
 def _delete(

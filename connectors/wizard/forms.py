@@ -1,5 +1,8 @@
-"""One form per wizard step (SPEC §3, eac-facts §1.3–1.7). The edit pages of the details panel
-reuse them, so a rule lives in one place. Labels are the EAC's own."""
+"""One form per wizard step of the New EAC's "Add a connector"
+(https://learn.microsoft.com/en-us/exchange/mail-flow-best-practices/use-connectors-to-configure-mail-flow/set-up-connectors-to-route-mail).
+The edit pages of the details panel and the Classic window reuse them, so a rule lives in one
+place. Labels are the EAC's own. Each form's `json()` is its step's answers as the draft keeps
+them (`connectors.wizard.answers`)."""
 
 from __future__ import annotations
 
@@ -10,6 +13,16 @@ from django import forms
 
 from connectors.endpoints import Endpoint
 from connectors.services import connector_name_taken
+from connectors.wizard.answers import (
+    IdentityAnswers,
+    InboundSecurityAnswers,
+    NameAnswers,
+    RoutingAnswers,
+    ScenarioAnswers,
+    SecurityAnswers,
+    StepAnswers,
+    UseAnswers,
+)
 from eac.formfields import ParsedField, ValueListField
 from eac.models import Tenant
 from eac.values import (
@@ -25,7 +38,35 @@ IP_PLACEHOLDER = "Example: 10.5.3.2 or 10.3.1.5/24"
 CERTIFICATE_PLACEHOLDER = "Example: contoso.com or *.contoso.com"
 
 
-class StepForm(forms.Form):
+def certificate_domain_field() -> ParsedField:
+    """The box for a certificate's domain, as the outbound and inbound security steps show it."""
+    return ParsedField(
+        parser=parse_tls_certificate_domain,
+        label="Certificate domain",
+        required=False,
+        max_length=255,
+        widget=forms.TextInput(attrs={"placeholder": CERTIFICATE_PLACEHOLDER}),
+    )
+
+
+Choices = list[tuple[str, str]]
+
+
+class AnswerForm(forms.Form):
+    """A wizard step's form."""
+
+    def json(self) -> StepAnswers:
+        """The cleaned values as the draft keeps them."""
+        raise NotImplementedError
+
+    def choice_field(self, name: str) -> forms.ChoiceField:
+        """One of its radio groups, whose options a scenario (or the Classic window) narrows."""
+        field = self.fields[name]
+        assert isinstance(field, forms.ChoiceField)
+        return field
+
+
+class StepForm(AnswerForm):
     """A step's form. The scenario (from → to) tells it which of its options apply; `tenant`
     and `connector_id` (the connector being edited, if any) let it check names against the
     tenant's other connectors."""
@@ -62,12 +103,8 @@ class StepForm(forms.Form):
     def your_org(self) -> bool:
         return Endpoint.YOUR_ORG in (self.source, self.target)
 
-    def json(self) -> dict[str, Any]:
-        """The cleaned values as the draft stores them."""
-        return dict(self.cleaned_data)
 
-
-class ScenarioForm(forms.Form):
+class ScenarioForm(AnswerForm):
     """Step 1, "New connector": Connection from, then Connection to (which follows from it)."""
 
     source = forms.ChoiceField(
@@ -99,7 +136,7 @@ class ScenarioForm(forms.Form):
             data["target"] = Endpoint.YOUR_ORG  # pre-selected, as in the EAC
         return data
 
-    def json(self) -> dict[str, Any]:
+    def json(self) -> ScenarioAnswers:
         return {"source": self.cleaned_data["source"], "target": self.cleaned_data["target"]}
 
 
@@ -132,14 +169,18 @@ class NameForm(StepForm):
             raise forms.ValidationError(f"A connector named {name} already exists.", code="taken")
         return name
 
-    def json(self) -> dict[str, Any]:
+    def json(self) -> NameAnswers:
         # A partner connector's page doesn't show the box: what it held stays (PowerShell may
         # have set it), and a new partner connector doesn't retain the headers.
+        data = self.cleaned_data
         shown = "retain_headers" in self.fields
-        retain = (
-            self.cleaned_data.get("retain_headers") if shown else self.initial.get("retain_headers")
-        )
-        return super().json() | {"retain_headers": bool(retain)}
+        retain = data.get("retain_headers") if shown else self.initial.get("retain_headers")
+        return {
+            "name": data["name"],
+            "description": data["description"],
+            "turn_on": data["turn_on"],
+            "retain_headers": bool(retain),
+        }
 
 
 USE_ALL_ACCEPTED = "all_accepted_domains"
@@ -147,20 +188,20 @@ USE_TRANSPORT_RULE = "transport_rule"
 USE_DOMAINS = "domains"
 
 
+USE_CHOICES: Choices = [
+    (USE_ALL_ACCEPTED, "For email messages sent to all accepted domains in your organization"),
+    (
+        USE_TRANSPORT_RULE,
+        "Only when I have a transport rule set up that redirects messages to this connector",
+    ),
+    (USE_DOMAINS, "Only when email messages are sent to these domains"),
+]
+
+
 class UseForm(StepForm):
     use = forms.ChoiceField(
         label="Specify when you want to use this connector.",
-        choices=[
-            (
-                USE_ALL_ACCEPTED,
-                "For email messages sent to all accepted domains in your organization",
-            ),
-            (
-                USE_TRANSPORT_RULE,
-                "Only when I have a transport rule set up that redirects messages to this connector",
-            ),
-            (USE_DOMAINS, "Only when email messages are sent to these domains"),
-        ],
+        choices=USE_CHOICES,
         widget=forms.RadioSelect,
         initial=USE_ALL_ACCEPTED,
         error_messages={"required": "Choose when to use this connector."},
@@ -174,10 +215,17 @@ class UseForm(StepForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.uses = USE_CHOICES
         if self.to_partner:  # "all accepted domains" is only for your own email server
-            field = self.fields["use"]
-            field.choices = [c for c in field.choices if c[0] != USE_ALL_ACCEPTED]  # type: ignore[attr-defined]
+            self.uses = [c for c in USE_CHOICES if c[0] != USE_ALL_ACCEPTED]
+            field = self.choice_field("use")
+            field.choices = self.uses
             field.initial = USE_TRANSPORT_RULE
+
+    def put_transport_rule_first(self) -> None:
+        """The Classic window's order of the options."""
+        uses = sorted(self.uses, key=lambda choice: choice[0] != USE_TRANSPORT_RULE)
+        self.choice_field("use").choices = uses
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -190,6 +238,10 @@ class UseForm(StepForm):
         if data.get("use") != USE_DOMAINS:
             data["recipient_domains"] = []
         return data
+
+    def json(self) -> UseAnswers:
+        data = self.cleaned_data
+        return {"use": data["use"], "recipient_domains": data["recipient_domains"]}
 
 
 ROUTE_MX = "mx"
@@ -235,6 +287,12 @@ class RoutingForm(StepForm):
             data["smart_hosts"] = []
         return data
 
+    def json(self) -> RoutingAnswers:
+        return {
+            "route": self.cleaned_data["route"],
+            "smart_hosts": self.cleaned_data["smart_hosts"],
+        }
+
 
 CERT_ANY = "any"
 CERT_TRUSTED_CA = "trusted_ca"
@@ -260,13 +318,7 @@ class OutboundSecurityForm(StepForm):
         label="And the subject name or subject alternative name (SAN) matches this domain name:",
         required=False,
     )
-    tls_domain = ParsedField(
-        parser=parse_tls_certificate_domain,
-        label="Certificate domain",
-        required=False,
-        max_length=255,
-        widget=forms.TextInput(attrs={"placeholder": CERTIFICATE_PLACEHOLDER}),
-    )
+    tls_domain = certificate_domain_field()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -283,6 +335,15 @@ class OutboundSecurityForm(StepForm):
             data["tls_domain"] = ""
         return data
 
+    def json(self) -> SecurityAnswers:
+        data = self.cleaned_data
+        return {
+            "tls": data["tls"],
+            "certificate": data["certificate"],
+            "match_domain": data["match_domain"],
+            "tls_domain": data["tls_domain"],
+        }
+
 
 IDENTIFY_CERTIFICATE = "certificate"
 IDENTIFY_DOMAINS = "domains"
@@ -295,13 +356,7 @@ class IdentityForm(StepForm):
     identify = forms.ChoiceField(
         widget=forms.RadioSelect, error_messages={"required": "Choose how to identify the sender."}
     )
-    certificate_domain = ParsedField(
-        parser=parse_tls_certificate_domain,
-        label="Certificate domain",
-        required=False,
-        max_length=255,
-        widget=forms.TextInput(attrs={"placeholder": CERTIFICATE_PLACEHOLDER}),
-    )
+    certificate_domain = certificate_domain_field()
     sender_domains = ValueListField(
         parser=parse_domain_pattern,
         label="Sender domains",
@@ -317,10 +372,10 @@ class IdentityForm(StepForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["identify"]
+        field = self.choice_field("identify")
         if self.from_partner:
             field.label = "How do you want Office 365 to identify your partner organization?"
-            field.choices = [  # type: ignore[attr-defined]
+            field.choices = [
                 (
                     IDENTIFY_DOMAINS,
                     "By verifying that the sender domain matches one of the following domains",
@@ -334,7 +389,7 @@ class IdentityForm(StepForm):
             del self.fields["certificate_domain"]
         else:
             field.label = "How should Office 365 identify email from your email server?"
-            field.choices = [  # type: ignore[attr-defined]
+            field.choices = [
                 (
                     IDENTIFY_CERTIFICATE,
                     "By verifying that the subject name on the certificate that the sending server uses to authenticate with Office 365 matches the domain entered in the text box below (recommended)",
@@ -368,6 +423,16 @@ class IdentityForm(StepForm):
                 data[field] = "" if field == "certificate_domain" else []
         return data
 
+    def json(self) -> IdentityAnswers:
+        data = self.cleaned_data
+        answers: IdentityAnswers = {"identify": data["identify"]}
+        if self.from_partner:
+            answers["sender_domains"] = data["sender_domains"]
+        else:
+            answers["certificate_domain"] = data["certificate_domain"]
+        answers["sender_ips"] = data["sender_ips"]
+        return answers
+
 
 class InboundSecurityForm(StepForm):
     """Partner → Office 365 "Security restrictions"."""
@@ -379,13 +444,7 @@ class InboundSecurityForm(StepForm):
         label="And require that the subject name on the certificate that the partner uses to authenticate with Office 365 matches this domain name",
         required=False,
     )
-    certificate_domain = ParsedField(
-        parser=parse_tls_certificate_domain,
-        label="Certificate domain",
-        required=False,
-        max_length=255,
-        widget=forms.TextInput(attrs={"placeholder": CERTIFICATE_PLACEHOLDER}),
-    )
+    certificate_domain = certificate_domain_field()
     restrict_to_ips = forms.BooleanField(
         label="Reject email messages if they aren't sent from within this IP address range",
         required=False,
@@ -415,3 +474,13 @@ class InboundSecurityForm(StepForm):
         else:
             data["restricted_ips"] = []
         return data
+
+    def json(self) -> InboundSecurityAnswers:
+        data = self.cleaned_data
+        return {
+            "require_tls": data["require_tls"],
+            "restrict_to_certificate": data["restrict_to_certificate"],
+            "certificate_domain": data["certificate_domain"],
+            "restrict_to_ips": data["restrict_to_ips"],
+            "restricted_ips": data["restricted_ips"],
+        }

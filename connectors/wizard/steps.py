@@ -1,19 +1,39 @@
-"""The New EAC "Add a connector" wizard as data (SPEC §3): its steps, which scenarios each applies
-to, and how a finished draft becomes the connector that New-OutboundConnector or
-New-InboundConnector would create (eac-facts §1 and §9)."""
+"""The New EAC "Add a connector" wizard as data: its steps, which scenarios each applies to, and
+how a finished draft becomes the connector that New-OutboundConnector or New-InboundConnector
+would create
+(https://learn.microsoft.com/en-us/exchange/mail-flow-best-practices/use-connectors-to-configure-mail-flow/set-up-connectors-to-route-mail,
+https://learn.microsoft.com/en-us/powershell/module/exchange/new-outboundconnector,
+https://learn.microsoft.com/en-us/powershell/module/exchange/new-inboundconnector).
+What a request does with them is `connectors.wizard.engine`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django import forms
 from django.core.exceptions import ValidationError
+from django.http import QueryDict
 
 from connectors.endpoints import ConnectorType, Endpoint
 from connectors.models import ConnectorDraft, InboundConnector, OutboundConnector, TlsSettings
 from connectors.wizard import forms as f
+from connectors.wizard.answers import (
+    Answers,
+    IdentityAnswers,
+    InboundSecurityAnswers,
+    NameAnswers,
+    RoutingAnswers,
+    SecurityAnswers,
+    StepAnswers,
+    UseAnswers,
+    ValidationAnswers,
+    answers_in,
+    as_answers,
+    with_step,
+)
+from eac.models import Tenant
 
 Scenario = tuple[str, str]  # (source, target), e.g. ("office365", "partner")
 
@@ -39,7 +59,7 @@ class Step:
     key: str
     rail: str  # the label in the step rail
     heading: str
-    form: type[forms.Form] | None  # None: the step has its own view logic (validation, review)
+    form: type[f.AnswerForm] | None  # None: the engine has its own answer (validation, review)
     applies: Callable[[Scenario], bool]
 
 
@@ -86,7 +106,7 @@ def scenarios_of(step: Step) -> list[str]:
     return [f"{source}:{target}" for source, target in SCENARIOS if step.applies((source, target))]
 
 
-def chosen_on_step_one(values: Any) -> str:
+def chosen_on_step_one(values: Mapping[str, object]) -> str:
     """The scenario ("source:target") that step 1's answers make, by its own form's rules, or
     "" before a choice."""
     form = f.ScenarioForm(data=values)
@@ -96,7 +116,7 @@ def chosen_on_step_one(values: Any) -> str:
 
 
 def scenario_of(draft: ConnectorDraft) -> Scenario | None:
-    chosen = draft.data.get("scenario")
+    chosen = answers_in(draft).get("scenario")
     return (
         (chosen["source"], chosen["target"]) if chosen and "scenario" in draft.completed else None
     )
@@ -137,23 +157,47 @@ def previous_step(draft: ConnectorDraft, step: Step) -> Step | None:
     return steps[index - 1] if index else None
 
 
-def make_form(step: Step, draft: ConnectorDraft, data: Any = None) -> forms.Form:
+def make_form(step: Step, draft: ConnectorDraft, data: QueryDict | None = None) -> f.AnswerForm:
     """The step's form, bound to posted data, or filled with what the draft already holds."""
-    assert step.form is not None
-    initial = draft.data.get(step.key)
-    kwargs: dict[str, Any] = {"data": data, "initial": initial}
-    if step.form is not f.ScenarioForm:
-        source, target = scenario_of(draft) or ("", "")
-        kwargs |= {
-            "source": source,
-            "target": target,
-            "tenant": draft.tenant,
-            "connector_id": draft.editing_connector_id,
-        }
-    return step.form(**kwargs)
+    source, target = scenario_of(draft) or ("", "")
+    return step_form(
+        step,
+        data=data,
+        initial=draft.data.get(step.key),
+        scenario=(source, target),
+        tenant=draft.tenant,
+        connector_id=draft.editing_connector_id,
+    )
 
 
-def save_step(draft: ConnectorDraft, step: Step, values: dict[str, Any]) -> None:
+def step_form(
+    step: Step,
+    *,
+    data: QueryDict | None,
+    initial: Mapping[str, object] | None,
+    scenario: Scenario,
+    tenant: Tenant,
+    connector_id: uuid.UUID | None,
+) -> f.AnswerForm:
+    """A step's form for a scenario: the wizard's, or an edit page's for a saved connector (whose
+    name it doesn't count as taken)."""
+    form_class = step.form
+    assert form_class is not None, f"The {step.key} step has no form."
+    filled = dict(initial) if initial is not None else None
+    if not issubclass(form_class, f.StepForm):
+        return form_class(data=data, initial=filled)  # step 1 chooses the scenario
+    source, target = scenario
+    return form_class(
+        data=data,
+        initial=filled,
+        source=source,
+        target=target,
+        tenant=tenant,
+        connector_id=connector_id,
+    )
+
+
+def save_step(draft: ConnectorDraft, step: Step, values: StepAnswers) -> None:
     if step.key == "scenario" and draft.data.get("scenario") != values:
         # Another scenario has other steps: everything after step 1 must be looked at again.
         draft.completed = []
@@ -174,9 +218,9 @@ def save_step(draft: ConnectorDraft, step: Step, values: dict[str, Any]) -> None
     )
 
 
-def revalidate(draft: ConnectorDraft) -> dict[str, dict[str, Any]]:
+def revalidate(draft: ConnectorDraft) -> Answers:
     """Every step's stored values run through its form again (a draft may be old, or forged)."""
-    values: dict[str, dict[str, Any]] = {}
+    values: dict[str, StepAnswers] = {}
     for step in steps_for(draft):
         if step.form is None:
             continue
@@ -185,8 +229,8 @@ def revalidate(draft: ConnectorDraft) -> dict[str, dict[str, Any]]:
             # The step's own messages (a name taken meanwhile, say); the code names the step.
             messages = [str(m) for errors in form.errors.values() for m in errors]
             raise ValidationError(" ".join(messages), code=step.key)
-        values[step.key] = form.json()  # type: ignore[attr-defined]
-    return values
+        values[step.key] = form.json()
+    return as_answers(values)
 
 
 def step_to_fix(draft: ConnectorDraft, error: ValidationError) -> Step:
@@ -197,11 +241,9 @@ def step_to_fix(draft: ConnectorDraft, error: ValidationError) -> Step:
     return STEP_BY_KEY.get(str(getattr(error, "code", "")), steps_for(draft)[0])
 
 
-def as_post(values: dict[str, Any]) -> dict[str, Any]:
+def as_post(values: StepAnswers | dict[str, Any]) -> QueryDict:
     """Stored values in the shape a browser posts them (lists as repeated keys, booleans as "on")."""
-    from django.utils.datastructures import MultiValueDict
-
-    data: MultiValueDict[str, Any] = MultiValueDict()
+    data = QueryDict(mutable=True)
     for key, value in values.items():
         if isinstance(value, list):
             data.setlist(key, [str(v) for v in value])
@@ -214,9 +256,10 @@ def as_post(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def connector_fields(
-    values: dict[str, dict[str, Any]],
+    values: Answers,
 ) -> tuple[type[OutboundConnector] | type[InboundConnector], dict[str, Any]]:
-    """The model and properties the wizard's answers create (eac-facts §1.4–1.7, §9)."""
+    """The model and properties the wizard's answers create, named as New-OutboundConnector and
+    New-InboundConnector name them."""
     source, target = values["scenario"]["source"], values["scenario"]["target"]
     name = values["name"]
     common = {
@@ -230,7 +273,7 @@ def connector_fields(
     return InboundConnector, common | inbound_fields(values, source)
 
 
-def outbound_fields(values: dict[str, dict[str, Any]], target: str) -> dict[str, Any]:
+def outbound_fields(values: Answers, target: str) -> dict[str, Any]:
     use, routing, security = values["use"], values["routing"], values["security"]
     return {
         "connector_type": ConnectorType.ON_PREMISES
@@ -246,7 +289,7 @@ def outbound_fields(values: dict[str, dict[str, Any]], target: str) -> dict[str,
     }
 
 
-def tls_settings(security: dict[str, Any]) -> str | None:
+def tls_settings(security: SecurityAnswers) -> str | None:
     if not security.get("tls"):
         return None
     if security.get("certificate") == f.CERT_ANY:
@@ -258,7 +301,7 @@ def tls_settings(security: dict[str, Any]) -> str | None:
     )
 
 
-def inbound_fields(values: dict[str, dict[str, Any]], source: str) -> dict[str, Any]:
+def inbound_fields(values: Answers, source: str) -> dict[str, Any]:
     identity = values["identity"]
     by_ip = identity["identify"] == f.IDENTIFY_IP
     if source == Endpoint.YOUR_ORG:
@@ -289,8 +332,8 @@ def inbound_fields(values: dict[str, dict[str, Any]], source: str) -> dict[str, 
 
 def validation_target(draft: ConnectorDraft) -> dict[str, Any]:
     """The settings a draft's validation runs against (the steps before Validation email)."""
-    values = {key: draft.data[key] for key in ("scenario", "name", "use", "routing", "security")}
-    _, fields = connector_fields(values)
+    keys = ("scenario", "name", "use", "routing", "security")
+    _, fields = connector_fields(as_answers({key: draft.data[key] for key in keys}))
     from validation.services import TARGET_FIELDS
 
     return {key: fields.get(key) for key in TARGET_FIELDS}
@@ -298,10 +341,10 @@ def validation_target(draft: ConnectorDraft) -> dict[str, Any]:
 
 def preview(draft: ConnectorDraft) -> OutboundConnector | InboundConnector:
     """An unsaved connector with the draft's settings, for the review page's summaries."""
-    values = {
-        key: draft.data[key] for key in draft.data if key in {s.key for s in steps_for(draft)}
-    }
-    model, fields = connector_fields(values)
+    keys = {s.key for s in steps_for(draft)}
+    model, fields = connector_fields(
+        as_answers({key: value for key, value in draft.data.items() if key in keys})
+    )
     return model(tenant=draft.tenant, **fields)
 
 
@@ -312,7 +355,7 @@ def connector_scenario(connector: OutboundConnector | InboundConnector) -> Scena
     return (connector.source_endpoint.value, connector.target_endpoint.value)
 
 
-def step_values_of(connector: OutboundConnector | InboundConnector, key: str) -> dict[str, Any]:
+def step_values_of(connector: OutboundConnector | InboundConnector, key: str) -> StepAnswers:
     """A step's values as the wizard would have stored them for this saved connector: the
     inverse of `connector_fields`, so an edit page opens filled with the current settings.
     KeyError for a step the connector's scenario doesn't have."""
@@ -320,12 +363,7 @@ def step_values_of(connector: OutboundConnector | InboundConnector, key: str) ->
         source, target = connector_scenario(connector)
         return {"source": source, "target": target}
     if key == "name":
-        return {
-            "name": connector.name,
-            "description": connector.comment,
-            "turn_on": connector.enabled,
-            "retain_headers": connector.cloud_services_mail_enabled,
-        }
+        return name_values(connector)
     if isinstance(connector, OutboundConnector) and key in _OUTBOUND_STEP_VALUES:
         return _OUTBOUND_STEP_VALUES[key](connector)
     if isinstance(connector, InboundConnector) and key == "identity":
@@ -339,7 +377,16 @@ def step_values_of(connector: OutboundConnector | InboundConnector, key: str) ->
     raise KeyError(f"A {connector.direction} connector has no {key} step.")
 
 
-def _use_values(connector: OutboundConnector) -> dict[str, Any]:
+def name_values(connector: OutboundConnector | InboundConnector) -> NameAnswers:
+    return {
+        "name": connector.name,
+        "description": connector.comment,
+        "turn_on": connector.enabled,
+        "retain_headers": connector.cloud_services_mail_enabled,
+    }
+
+
+def _use_values(connector: OutboundConnector) -> UseAnswers:
     # The order the summaries read them in: a transport rule scope wins over everything else.
     if connector.is_transport_rule_scoped:
         use = f.USE_TRANSPORT_RULE
@@ -351,13 +398,13 @@ def _use_values(connector: OutboundConnector) -> dict[str, Any]:
     return {"use": use, "recipient_domains": domains}
 
 
-def _routing_values(connector: OutboundConnector) -> dict[str, Any]:
+def _routing_values(connector: OutboundConnector) -> RoutingAnswers:
     if connector.use_mx_record:
         return {"route": f.ROUTE_MX, "smart_hosts": []}
     return {"route": f.ROUTE_SMART_HOSTS, "smart_hosts": list(connector.smart_hosts)}
 
 
-def _security_values(connector: OutboundConnector) -> dict[str, Any]:
+def _security_values(connector: OutboundConnector) -> SecurityAnswers:
     if connector.tls_settings is None:
         return {"tls": False, "certificate": "", "match_domain": False, "tls_domain": ""}
     if connector.tls_settings == TlsSettings.ENCRYPTION_ONLY:
@@ -371,11 +418,11 @@ def _security_values(connector: OutboundConnector) -> dict[str, Any]:
     }
 
 
-def _validation_values(connector: OutboundConnector) -> dict[str, Any]:
+def _validation_values(connector: OutboundConnector) -> ValidationAnswers:
     return {"recipients": list(connector.validation_recipients)}
 
 
-_OUTBOUND_STEP_VALUES: dict[str, Callable[[OutboundConnector], dict[str, Any]]] = {
+_OUTBOUND_STEP_VALUES: dict[str, Callable[[OutboundConnector], StepAnswers]] = {
     "use": _use_values,
     "routing": _routing_values,
     "security": _security_values,
@@ -383,7 +430,7 @@ _OUTBOUND_STEP_VALUES: dict[str, Callable[[OutboundConnector], dict[str, Any]]] 
 }
 
 
-def _identity_values(connector: InboundConnector) -> dict[str, Any]:
+def _identity_values(connector: InboundConnector) -> IdentityAnswers:
     ips = list(connector.sender_ip_addresses)
     if connector.connector_type == ConnectorType.ON_PREMISES:
         if connector.tls_sender_certificate_name:
@@ -403,7 +450,7 @@ def _identity_values(connector: InboundConnector) -> dict[str, Any]:
     }
 
 
-def _inbound_security_values(connector: InboundConnector) -> dict[str, Any]:
+def _inbound_security_values(connector: InboundConnector) -> InboundSecurityAnswers:
     by_certificate = connector.restrict_domains_to_certificate
     by_ip = connector.restrict_domains_to_ip_addresses
     return {
@@ -425,14 +472,14 @@ def edit_steps(connector: OutboundConnector | InboundConnector) -> list[Step]:
     ]
 
 
-def answers_of(connector: OutboundConnector | InboundConnector) -> dict[str, dict[str, Any]]:
+def answers_of(connector: OutboundConnector | InboundConnector) -> Answers:
     """Every step's values for a saved connector, as a finished draft would hold them."""
     keys = ["scenario", *(step.key for step in edit_steps(connector))]
-    return {key: step_values_of(connector, key) for key in keys}
+    return as_answers({key: step_values_of(connector, key) for key in keys})
 
 
 def edited_fields(
-    connector: OutboundConnector | InboundConnector, key: str, values: dict[str, Any]
+    connector: OutboundConnector | InboundConnector, key: str, values: StepAnswers
 ) -> dict[str, Any]:
     """The properties an edit of one step changes: the connector's answers with that step's
     values swapped in, through `connector_fields`, compared with its answers as they are. Only
@@ -440,5 +487,5 @@ def edited_fields(
     stays as it is unless the edited step rewrites it."""
     answers = answers_of(connector)
     _, before = connector_fields(answers)
-    _, after = connector_fields(answers | {key: values})
+    _, after = connector_fields(with_step(answers, key, values))
     return {field: value for field, value in after.items() if before.get(field) != value}

@@ -337,7 +337,8 @@ def test_subdomains_need_internal_relay(admin_client_: Client, domain: AcceptedD
     assert response.status_code == 422
     html = response.content.decode()
     summary = html.split('class="error-summary"', 1)[1].split("</div>", 1)[0]
-    assert "autofocus" in summary.split(">", 1)[0] and 'role="alert"' in summary.split(">", 1)[0]
+    assert "autofocus" in summary.split(">", 1)[0]
+    assert 'role="alert"' in summary.split(">", 1)[0]
     assert (
         '<a href="#id_match_subdomains">Subdomains can only be accepted for an Internal relay '
         "domain.</a>" in summary

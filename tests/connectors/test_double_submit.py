@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from connectors.classic import wizard_views as classic_wizard_views
 from connectors.models import ConnectorDraft, OutboundConnector
-from connectors.services import connector_edit_draft, connector_save_draft
+from connectors.wizard.drafts import connector_edit_draft, connector_save_draft
 from eac.models import AuditEvent, Tenant, User
 from tests.connectors.test_classic_wizard import SCENARIOS, classic_post, classic_walk
 
@@ -76,7 +76,7 @@ def test_a_second_save_that_read_the_draft_before_the_first_one_ended(
     draft = make(kind, admin_client_, contoso)
     stale = ConnectorDraft.objects.get(pk=draft.pk)
     first = classic_post(admin_client_, draft, "validate", {"action": "save"})
-    monkeypatch.setattr(classic_wizard_views, "_draft", lambda request, draft_id: stale)
+    monkeypatch.setattr(classic_wizard_views, "tenant_draft", lambda request, draft_id: stale)
     second = classic_post(admin_client_, draft, "validate", {"action": "save"})
     assert (first.status_code, second.status_code) == (302, 302)
     assert first["Location"] == second["Location"]

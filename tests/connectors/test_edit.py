@@ -438,7 +438,8 @@ def test_saving_is_audited_with_before_and_after(
     event = AuditEvent.objects.get(action="inbound_connector.update")
     assert event.actor == admin
     assert event.target_id == str(from_tailspin.pk)
-    assert event.before is not None and event.after is not None
+    assert event.before is not None
+    assert event.after is not None
     assert (event.before["name"], event.after["name"]) == ("From Tailspin", "From Tailspin Toys")
     assert (event.before["version"], event.after["version"]) == (1, 2)
 
@@ -759,7 +760,8 @@ def test_deleting_from_the_panel_asks_first(
     event = AuditEvent.objects.get(action="outbound_connector.delete")
     assert event.actor == admin
     assert event.target_id == str(to_our_servers.pk)
-    assert event.before is not None and event.before["name"] == "To Contoso servers"
+    assert event.before is not None
+    assert event.before["name"] == "To Contoso servers"
 
 
 def test_deleting_rows_chosen_in_the_list(
@@ -778,7 +780,8 @@ def test_deleting_rows_chosen_in_the_list(
     url = reverse("connectors:delete_selected")
     confirm = admin_client_.get(url, {"connector": chosen}).content.decode()
     assert "<h1>Delete 2 connectors?</h1>" in confirm
-    assert "<li>From Tailspin</li>" in confirm and "<li>To Contoso servers</li>" in confirm
+    assert "<li>From Tailspin</li>" in confirm
+    assert "<li>To Contoso servers</li>" in confirm
 
     response = admin_client_.post(url, {"connector": chosen}, follow=True)
     assert "2 connectors were deleted." in response.content.decode()

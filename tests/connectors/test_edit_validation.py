@@ -58,7 +58,8 @@ def test_an_outbound_routing_edit_says_next_and_goes_on_to_validation_email(
     admin_client_: Client, to_our_servers: OutboundConnector
 ) -> None:
     page = admin_client_.get(edit_url(to_our_servers, "routing")).content.decode()
-    assert ">Next</button>" in page and ">Save</button>" not in page
+    assert ">Next</button>" in page
+    assert ">Save</button>" not in page
     url = next_to_validation(
         admin_client_, to_our_servers, "routing", smart_hosts=["mail2.contoso.com"]
     )
@@ -79,7 +80,8 @@ def test_save_without_a_successful_validation_asks_first_then_clears_the_old_res
     asked = admin_client_.post(url, {"action": "save", "recipients": ["john@contoso.com"]})
     html = asked.content.decode()
     assert asked.status_code == 200
-    assert "<dialog" in html and "Are you sure you want to proceed?" in html
+    assert "<dialog" in html
+    assert "Are you sure you want to proceed?" in html
     assert ">Yes, proceed</button>" in html
     to_our_servers.refresh_from_db()
     assert to_our_servers.smart_hosts == ["mail.contoso.onmicrosoft.com"]

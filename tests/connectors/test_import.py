@@ -21,13 +21,12 @@ from django.urls import reverse
 
 from connectors import services
 from connectors.endpoints import ConnectorType
-from connectors.interchange import importer
-from connectors.interchange.importer import (
-    ImportRejected,
-    ImportSources,
-    parse_timestamp,
-    sender_domain,
-)
+from connectors.interchange.apply import import_configuration
+from connectors.interchange.documents import ImportSources
+from connectors.interchange.errors import ImportRejected
+from connectors.interchange.items import parse_timestamp, sender_domain
+from connectors.interchange.limits import MAX_ERRORS_SHOWN, MAX_ITEMS, MAX_JSON_BYTES
+from connectors.interchange.plan import plan_import
 from connectors.models import InboundConnector, OutboundConnector
 from eac.models import AcceptedDomain, AuditEvent, DomainType, Tenant
 from eac.roles import Role
@@ -37,8 +36,8 @@ pytestmark = pytest.mark.django_db
 
 URL = "/mail-flow/connectors/import/"
 
-# As Exchange Online prints an EAC-made connector (eac-facts §3.1), with the many properties
-# the console doesn't model.
+# As Exchange Online prints a connector made in the EAC, with the many properties the console
+# doesn't model.
 REAL_OUTBOUND = {
     "Enabled": True,
     "UseMXRecord": False,
@@ -206,20 +205,24 @@ def test_import_applies_the_preview_through_the_audited_services(
         outbound_json=dumps(REAL_OUTBOUND),
         inbound_json=dumps(REAL_INBOUND),
     )
-    assert response.status_code == 302 and response["Location"] == reverse("connectors:list")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("connectors:list")
 
     outbound = OutboundConnector.objects.get(tenant=contoso, name="Relay via transport rule")
     assert outbound.connector_type == ConnectorType.ON_PREMISES
     assert outbound.connector_source == "AdminUI"
-    assert outbound.is_transport_rule_scoped and not outbound.all_accepted_domains
+    assert outbound.is_transport_rule_scoped
+    assert not outbound.all_accepted_domains
     assert outbound.smart_hosts == ["smtp-relay.contoso.com"]
-    assert outbound.cloud_services_mail_enabled and not outbound.use_mx_record
+    assert outbound.cloud_services_mail_enabled
+    assert not outbound.use_mx_record
     assert outbound.validation_recipients == ["john@contoso.com"]
     assert outbound.last_validation_timestamp == datetime(2026, 7, 24, 18, 59, 12, tzinfo=UTC)
     inbound = InboundConnector.objects.get(tenant=contoso, name="From partner bank")
     assert inbound.sender_domains == ["contosobank.com", "*.contosobank.com"]
     assert inbound.sender_ip_addresses == ["10.3.1.5/24"]
-    assert inbound.require_tls and inbound.restrict_domains_to_ip_addresses
+    assert inbound.require_tls
+    assert inbound.restrict_domains_to_ip_addresses
     assert inbound.comment == "Bank's gateway"
     adatum = AcceptedDomain.objects.get(tenant=contoso, name="adatum.com")
     assert (adatum.domain_type, adatum.match_subdomains) == (DomainType.INTERNAL_RELAY, True)
@@ -298,7 +301,7 @@ def test_more_than_a_megabyte_is_refused_with_the_limit(
     admin_client_: Client, contoso: Tenant
 ) -> None:
     big = dumps([dict(REAL_INBOUND, Name=f"C{i}", Comment="x" * 2000) for i in range(600)])
-    assert len(big) > importer.MAX_JSON_BYTES
+    assert len(big) > MAX_JSON_BYTES
     before = state(contoso)
 
     response = post(admin_client_, inbound_json=big)
@@ -345,10 +348,11 @@ def test_ten_thousand_items_are_refused_before_any_is_read(
 def test_exactly_the_item_limit_is_accepted(contoso: Tenant) -> None:
     items = [
         {"Name": f"C{i}", "ConnectorType": "Partner", "SenderDomains": ["smtp:*;1"]}
-        for i in range(importer.MAX_ITEMS)
+        for i in range(MAX_ITEMS)
     ]
-    plan = importer.plan_import(tenant=contoso, sources=ImportSources(inbound=dumps(items)))
-    assert plan.errors == [] and len(plan.creates) == importer.MAX_ITEMS
+    plan = plan_import(tenant=contoso, sources=ImportSources(inbound=dumps(items)))
+    assert plan.errors == []
+    assert len(plan.creates) == MAX_ITEMS
 
 
 def test_pasted_text_beyond_djangos_request_limit_is_a_bad_request_not_a_crash(
@@ -537,7 +541,7 @@ def test_wrong_types_in_domains_and_inbound_connectors(admin_client_: Client) ->
 
 def test_the_error_list_is_capped(admin_client_: Client) -> None:
     response = post(admin_client_, outbound_json=dumps(["x"] * 150))
-    assert len(response.context["errors"]) == importer.MAX_ERRORS_SHOWN
+    assert len(response.context["errors"]) == MAX_ERRORS_SHOWN
     assert "…and 50 more." in response.content.decode()
 
 
@@ -548,7 +552,7 @@ def test_unknown_properties_are_ignored_and_names_match_in_any_case(contoso: Ten
     item = {key.lower(): value for key, value in REAL_OUTBOUND.items()} | {
         "SomethingNew": {"a": [1]}
     }
-    plan = importer.plan_import(tenant=contoso, sources=ImportSources(outbound=dumps(item)))
+    plan = plan_import(tenant=contoso, sources=ImportSources(outbound=dumps(item)))
     assert plan.errors == []
     assert plan.creates[0].fields["is_transport_rule_scoped"] is True
 
@@ -558,7 +562,7 @@ def test_windows_powershell_array_wrapper_and_dates_are_understood(contoso: Tena
         "value": [dict(REAL_OUTBOUND, LastValidationTimestamp="/Date(1784919552000)/")],
         "Count": 1,
     }
-    plan = importer.plan_import(tenant=contoso, sources=ImportSources(outbound=dumps(wrapped)))
+    plan = plan_import(tenant=contoso, sources=ImportSources(outbound=dumps(wrapped)))
     assert plan.errors == []
     assert plan.creates[0].fields["last_validation_timestamp"] == datetime(
         2026, 7, 24, 18, 59, 12, tzinfo=UTC
@@ -673,7 +677,8 @@ def test_replace_updates_the_connector_in_place_and_audits_it(
 
     assert response.status_code == 302
     connector.refresh_from_db()
-    assert connector.smart_hosts == ["mail2.contoso.com"] and connector.is_transport_rule_scoped
+    assert connector.smart_hosts == ["mail2.contoso.com"]
+    assert connector.is_transport_rule_scoped
     assert connector.version == 2
     assert (
         AuditEvent.objects.filter(tenant=contoso, action="outbound_connector.update").count() == 1
@@ -737,9 +742,7 @@ def test_a_failure_while_applying_rolls_back_what_was_already_written(
             raise ValidationError({"name": "Someone took this name a moment ago."})
         return real_create(**kwargs)
 
-    monkeypatch.setattr(
-        "connectors.interchange.importer.inbound_connector_create", create_then_fail
-    )
+    monkeypatch.setattr("connectors.interchange.apply.inbound_connector_create", create_then_fail)
     before = state(contoso)
     sources = ImportSources(
         domains=dumps(REAL_DOMAINS),
@@ -748,7 +751,7 @@ def test_a_failure_while_applying_rolls_back_what_was_already_written(
     )
 
     with pytest.raises(ImportRejected) as caught:
-        importer.import_configuration(tenant=contoso, sources=sources, actor=None)
+        import_configuration(tenant=contoso, sources=sources, actor=None)
 
     assert caught.value.errors == [
         "Inbound connector 'Second': Name: Someone took this name a moment ago."

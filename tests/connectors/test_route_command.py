@@ -1,4 +1,4 @@
-"""`manage.py route` (SPEC §7): the connector Office 365 uses for a recipient, and why."""
+"""`manage.py route`: the connector Office 365 uses for a recipient, and why."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from connectors.mailflow.routing_queries import router_for_tenant
+from connectors.mailflow.facts import router_for_tenant
 from connectors.models import OutboundConnector
 from eac.models import SelectionOrder, Tenant
 from tests.conftest import make_outbound, make_tenant

@@ -1,11 +1,10 @@
-"""Which outbound connector Office 365 picks for a recipient (SPEC §5), as tables over plain facts."""
+"""Which outbound connector Office 365 picks for a recipient (docs/routing.md), as tables over plain facts."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
-from django.core.exceptions import ValidationError
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -21,7 +20,7 @@ from connectors.mailflow.routing import (
     naive_decide,
 )
 from eac.models import SelectionOrder
-from eac.values import parse_domain, parse_domain_pattern
+from eac.values import InvalidValue, parse_domain, parse_domain_pattern
 
 
 def connector(name: str, *patterns: str, **fields: Any) -> ConnectorFact:
@@ -296,7 +295,7 @@ def test_connectors_whose_names_differ_only_in_case_tie_on_their_ids() -> None:
     "recipient", ["john@", "not a domain", "john@192.0.2.1", "john@contoso", "", "a@*.contoso.com"]
 )
 def test_what_is_not_a_recipient_is_refused_by_the_domain_parser(recipient: str) -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(InvalidValue):
         Router(SEED, SEED_ACCEPTED).decide(recipient)
 
 
@@ -360,7 +359,7 @@ def test_the_indexed_router_decides_as_the_scan_over_every_connector_does(
 def _outcome(parse: Any, text: str) -> str | None:
     try:
         return str(parse(text))
-    except ValidationError:
+    except InvalidValue:
         return None
 
 

@@ -34,7 +34,8 @@ def test_a_name_in_use_in_either_direction_is_refused_at_the_name_step(
     assert "A connector named TO CONTOSO SERVERS already exists." in html
     # Once in the summary at the top, linked to the box, and once under the box.
     assert '<a href="#id_name">A connector named TO CONTOSO SERVERS already exists.</a>' in html
-    assert 'aria-describedby="id_name_error"' in html and 'aria-invalid="true"' in html
+    assert 'aria-describedby="id_name_error"' in html
+    assert 'aria-invalid="true"' in html
     draft.refresh_from_db()
     assert draft.completed == ["scenario"]
 
@@ -90,7 +91,8 @@ def test_with_htmx_a_refused_step_answers_422_with_the_step_alone(
     html = response.content.decode()
     assert response.status_code == 422  # swapped by the console's htmx rule (htmx_head.html)
     assert html.lstrip().startswith('<div id="wizard"')
-    assert "There is a problem" in html and "Enter a name." in html
+    assert "There is a problem" in html
+    assert "Enter a name." in html
     assert "<header" not in html
 
 

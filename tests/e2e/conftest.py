@@ -80,4 +80,4 @@ def snapshot(page: Page, name: str) -> None:
     """With EAC_SCREENSHOT_DIR set, keeps a picture of the page (for the README and for review)."""
     folder = os.environ.get("EAC_SCREENSHOT_DIR")
     if folder:
-        page.screenshot(path=os.path.join(folder, f"{name}.png"), full_page=True)  # noqa: PTH118
+        page.screenshot(path=os.path.join(folder, f"{name}.png"), full_page=True)

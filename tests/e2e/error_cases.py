@@ -735,7 +735,7 @@ def trainee(world: World) -> User:
     trainer = User.objects.create_user("trainer@matrix.test", is_trainer=True)
     scenario = get_scenario("eop-in-front")
     assert scenario is not None
-    training_class, credentials = class_create(
+    training_class, _credentials = class_create(
         trainer=trainer, name="Matrix class", scenario=scenario, trainees=1
     )
     seat = Seat.objects.get(training_class=training_class, number=1)

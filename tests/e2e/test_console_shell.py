@@ -18,7 +18,7 @@ DEMO_PASSWORD = "demo-password-for-browser-tests"
 @pytest.fixture
 def demo(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EAC_DEMO_PASSWORD", DEMO_PASSWORD)
-    call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115, PTH123
+    call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
 
 
 def sign_in(page: Page, base_url: str, email: str) -> None:

@@ -27,7 +27,7 @@ TO_TAILSPIN = "MW" * 32  # the widest letters, and nowhere to break the line
 
 def sign_in_to_the_explorer(page: Page, live_server: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EAC_DEMO_PASSWORD", "explorer-browser-password")
-    call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115, PTH123
+    call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     page.goto(f"{live_server}/signin/")
     page.get_by_label("Email address").fill("admin@contoso.com")
     page.get_by_label("Password").fill("explorer-browser-password")
@@ -122,7 +122,10 @@ def test_no_label_of_a_64_character_name_covers_a_box(
     view = drawn["view"]
     for label in drawn["labels"]:
         box = label["box"]
-        assert view[0] <= box[0] and box[2] <= view[2] and view[1] <= box[1] and box[3] <= view[3]
+        assert view[0] <= box[0]
+        assert box[2] <= view[2]
+        assert view[1] <= box[1]
+        assert box[3] <= view[3]
         for rect in drawn["rects"]:
             assert not overlap(box, rect), (label["title"], box, rect)
         for other in drawn["labels"]:

@@ -64,7 +64,9 @@ def test_a_trainee_answers_beside_the_console_and_sees_ticks_come_in(
     expect(panel.get_by_role("link", name="Read the briefing")).to_be_visible()
     expect(panel).to_contain_text("0 of 5 tasks done")
     main, aside = page.locator("main").bounding_box(), panel.bounding_box()
-    assert main and aside and aside["x"] >= main["x"] + main["width"] - 1  # to the right of it
+    assert main
+    assert aside
+    assert aside["x"] >= main["x"] + main["width"] - 1
     assert serious_accessibility_violations(page) == []
     page.evaluate(COUNT_POLLS)
 
@@ -147,7 +149,9 @@ def test_a_typed_answer_survives_a_poll_and_is_sent_with_enter(
     # On a narrow window the panel goes below the page instead of squeezing it.
     page.set_viewport_size({"width": 800, "height": 900})
     main, aside = page.locator("main").bounding_box(), panel.bounding_box()
-    assert main and aside and aside["y"] >= main["y"] + main["height"] - 1
+    assert main
+    assert aside
+    assert aside["y"] >= main["y"] + main["height"] - 1
     snapshot(page, "training-panel-narrow")
 
 

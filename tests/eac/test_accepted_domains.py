@@ -37,7 +37,8 @@ def test_switching_to_internal_relay_with_subdomains_is_saved_and_audited(
     assert "The accepted domain is updated successfully" in response.content.decode()
     event = AuditEvent.objects.get(action="accepted_domain.update")
     assert event.actor == admin
-    assert event.before is not None and event.after is not None
+    assert event.before is not None
+    assert event.after is not None
     assert event.before["domain_type"] == "Authoritative"
     assert event.after == event.after | {"domain_type": "InternalRelay", "match_subdomains": True}
 

@@ -51,7 +51,7 @@ def test_runconsole_serves_and_stops_the_web_server_and_the_worker(
             try:
                 with urllib.request.urlopen(
                     f"http://127.0.0.1:{port}/healthz", timeout=5
-                ) as response:  # noqa: S310
+                ) as response:
                     assert response.status == 200
                     break
             except OSError:

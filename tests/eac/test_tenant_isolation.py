@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from connectors.models import ConnectorDraft, InboundConnector, OutboundConnector
-from connectors.services import connector_edit_draft
+from connectors.wizard.drafts import connector_edit_draft
 from eac.models import AcceptedDomain, AuditEvent, Tenant, User
 from lab.models import LabMessage
 from training.models import TrainingClass

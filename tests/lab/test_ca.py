@@ -82,13 +82,18 @@ def test_the_misbehaving_certificates_each_have_one_fault(tmp_path: Path) -> Non
     assert self_signed.not_valid_after_utc > datetime.now(UTC)
     assert names_on(files.self_signed.certificate) == names_on(files.good.certificate)
 
+    untrusted = certificate(files.untrusted_ca.certificate)
+    assert untrusted.issuer not in (ca.subject, untrusted.subject)  # a CA, but not the lab's
+    assert names_on(files.untrusted_ca.certificate) == names_on(files.good.certificate)
+
+    assert names_on(files.wildcard.certificate) == {"*.lab.test", "*.contoso.com"}
+    assert certificate(files.wildcard.certificate).issuer == ca.subject
+
 
 def test_keys_are_readable_by_their_owner_only(tmp_path: Path) -> None:
     files = ensure_lab_ca(tmp_path, CONTOSO_NAMES)
 
-    keys = [tmp_path / "lab" / "ca.key"] + [
-        pair.key for pair in (files.good, files.self_signed, files.wrong_name, files.expired)
-    ]
+    keys = [tmp_path / "lab" / "ca.key"] + [pair.key for pair in files.pairs]
     for key in keys:
         assert stat.S_IMODE(key.stat().st_mode) == 0o600, key
 

@@ -89,9 +89,9 @@ def test_the_lab_command_serves_dns_and_smtp_and_stops_cleanly(
         process.send_signal(stop_signal)
         assert process.wait(timeout=WAIT_SECONDS) == 0
         line_with(lines, "Lab stopped.")
+        resolver = resolver_for(dns_port)
+        resolver.lifetime = 0.5
         with pytest.raises(dns.exception.DNSException):  # nobody answers any more
-            resolver = resolver_for(dns_port)
-            resolver.lifetime = 0.5
             resolver.resolve("contoso.com", "MX", search=False)
     finally:
         if process.poll() is None:

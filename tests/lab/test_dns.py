@@ -138,5 +138,5 @@ def test_it_refuses_to_share_a_port_another_server_listens_on(
 ) -> None:
     second = LabDns(domains, port=lab_dns.port)
 
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match=r"[Aa]ddress already in use"):
         second.start()

@@ -12,12 +12,15 @@ import pytest
 from eac import services as eac_services
 from eac.models import Tenant
 from lab.models import LabMessage
+from lab.scripted import tls10_supported
 from lab.server import Lab
 from tests.lab.conftest import validate
 from validation.probe import (
     CANNOT_CONNECT,
     CERTIFICATE_VALIDATION_FAILED,
+    CLOSED_ABRUPTLY,
     CONNECTION_REFUSED,
+    CONNECTION_TIMED_OUT,
     RUN_HEADER,
     TEST_SUBJECT,
     ProbeOutcome,
@@ -48,7 +51,8 @@ def test_a_good_smart_host_validates_and_the_test_email_lands_in_the_tenants_mai
 
     assert outcome.succeeded, outcome.transcript
     certificate = task(outcome, TaskName.TLS).certificate
-    assert certificate is not None and certificate.name_matched is True
+    assert certificate is not None
+    assert certificate.name_matched is True
     message = LabMessage.objects.get()
     assert message.tenant == contoso
     assert message.rcpt_tos == ["john@contoso.com"]
@@ -57,7 +61,8 @@ def test_a_good_smart_host_validates_and_the_test_email_lands_in_the_tenants_mai
     assert message.validation_run == "run-for-contoso"
     assert f"{RUN_HEADER}: run-for-contoso" in message.headers
     assert "This message was sent" not in message.headers  # the header block only
-    assert message.message_id.startswith("<") and message.message_id.endswith(">")
+    assert message.message_id.startswith("<")
+    assert message.message_id.endswith(">")
     assert message.size > len(message.headers)
     assert (message.behaviour, message.server_address) == ("good", "127.0.0.1")
     assert message.tls_version.startswith("TLSv1.")
@@ -70,7 +75,8 @@ def test_a_wrongname_host_fails_domain_validation_with_4_7_320(lab: Lab) -> None
     tls = task(outcome, TaskName.TLS)
     assert tls.status is TaskStatus.FAILED
     assert tls.error == CERTIFICATE_VALIDATION_FAILED
-    assert tls.certificate is not None and tls.certificate.sans == ("mail.wrong-name.example",)
+    assert tls.certificate is not None
+    assert tls.certificate.sans == ("mail.wrong-name.example",)
     assert not LabMessage.objects.exists()
 
 
@@ -124,6 +130,66 @@ def test_a_rejectrcpt_host_passes_every_check_but_the_test_email_which_gets_550(
     assert send.status is TaskStatus.FAILED
     assert send.error.startswith("550 5.1.1")
     assert not LabMessage.objects.exists()
+
+
+def test_an_untrustedca_host_fails_certificate_validation_with_4_7_320(lab: Lab) -> None:
+    outcome = validate(lab, "untrustedca.contoso.com", tls_mode=TlsMode.CERTIFICATE_VALIDATION)
+
+    tls = task(outcome, TaskName.TLS)
+    assert (tls.status, tls.error) == (TaskStatus.FAILED, CERTIFICATE_VALIDATION_FAILED)
+    assert "isn't trusted" in tls.cause
+    assert not LabMessage.objects.exists()
+
+
+def test_a_wildcard_host_passes_domain_validation_for_a_host_under_the_domain(
+    lab: Lab, contoso: Tenant
+) -> None:
+    outcome = validate(lab, "wildcard.contoso.com")
+
+    assert outcome.succeeded, outcome.transcript
+    certificate = task(outcome, TaskName.TLS).certificate
+    assert certificate is not None
+    assert "contoso.com" not in certificate.sans
+    assert "*.contoso.com" in certificate.sans
+    assert LabMessage.objects.get(tenant=contoso).behaviour == "wildcard"
+
+
+def test_a_rejectdata_host_refuses_the_test_email_after_data_with_554(lab: Lab) -> None:
+    outcome = validate(lab, "rejectdata.contoso.com")
+
+    send = task(outcome, TaskName.SEND)
+    assert send.status is TaskStatus.FAILED
+    assert send.error.startswith("554 5.6.0")
+    assert not LabMessage.objects.exists()
+
+
+@pytest.mark.skipif(not tls10_supported(), reason="this OpenSSL can't serve TLS 1.0 at all")
+def test_a_tls10_host_fails_tls_saying_tls_1_2_is_required(lab: Lab) -> None:
+    outcome = validate(lab, "tls10.contoso.com")
+
+    tls = task(outcome, TaskName.TLS)
+    assert tls.status is TaskStatus.FAILED
+    assert tls.error.startswith(CANNOT_CONNECT)
+    assert "TLS 1.2 or later is required" in tls.cause
+
+
+@pytest.mark.parametrize(
+    ("host", "error"),
+    [
+        ("hangup.contoso.com", CLOSED_ABRUPTLY),
+        ("banner554.contoso.com", f"{CANNOT_CONNECT} [Message=554 5.3.2 banner554.lab.test"),
+        ("silent.contoso.com", CONNECTION_TIMED_OUT),
+        ("tarpit.contoso.com", CONNECTION_TIMED_OUT),
+    ],
+)
+def test_a_host_that_misbehaves_before_ehlo_fails_the_ehlo_task(
+    lab: Lab, host: str, error: str
+) -> None:
+    outcome = validate(lab, host, stage_timeout=1.0, total_timeout=2.0)
+
+    ehlo = task(outcome, TaskName.EHLO)
+    assert ehlo.status is TaskStatus.FAILED
+    assert ehlo.error.startswith(error)
 
 
 def test_validating_through_the_mx_record_reaches_the_lab_too(lab: Lab, contoso: Tenant) -> None:

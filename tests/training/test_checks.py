@@ -13,11 +13,11 @@ from eac import services as tenant_services
 from eac.models import AcceptedDomain, DomainType
 from tests.conftest import make_inbound, make_outbound
 from tests.training.conftest import MakeClass
-from training.checks import NO_CONNECTOR
 from training.models import Seat
 from training.scenarios import Scenario, get_scenario
 from training.selectors import seat_progress
 from training.services import answer_record
+from training.task_checks import NO_CONNECTOR
 from validation.models import RunStatus, ValidationRun, ValidationTask
 from validation.services import target_of
 

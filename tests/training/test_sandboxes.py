@@ -147,7 +147,7 @@ def test_two_trainees_of_a_class_see_only_their_own_sandbox(make_class) -> None:
 
 def test_a_trainees_test_message_lands_only_in_their_own_lab_mailbox(make_class) -> None:
     training_class, credentials = make_class("eop-in-front", trainees=2)
-    first, second = training_class.seats.select_related("tenant")
+    _first, second = training_class.seats.select_related("tenant")
     # Both sandboxes accept contoso.com: the probe's sender (the tenant's initial domain) decides.
     lab_message_store(
         delivery(f"O365ConnectorValidation@{second.tenant.initial_domain}", "john@contoso.com")
@@ -163,7 +163,7 @@ def test_a_trainees_test_message_lands_only_in_their_own_lab_mailbox(make_class)
 
 def test_partner_mail_lands_in_the_sandbox_that_plays_the_partner(make_class) -> None:
     training_class, _ = make_class("partner-enforced-tls", trainees=2)
-    first, second = training_class.seats.select_related("tenant")
+    first, _second = training_class.seats.select_related("tenant")
     assert list(LabDomain.objects.filter(tenant=first.tenant).values_list("name", flat=True)) == [
         "tailspintoys.com"
     ]

@@ -48,7 +48,7 @@ def _seat(email: str):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("title = 'x'", "`summary` must be a non-empty text"),
+        ("title = 'x'", "summary: missing; expected a non-empty string."),
         (
             "title='x'\nsummary='s'\nbriefing='b'\n[[tasks]]\nid='a'\ntitle='t'\nhint='h'\ncheck={kind='telepathy'}",
             "unknown check kind 'telepathy'",
@@ -93,7 +93,7 @@ def test_a_broken_scenario_file_is_reported_when_the_console_starts(
         call_command("check")
 
     assert "training.E001" in str(caught.value)
-    assert "typo.toml: `briefing` must be a non-empty text" in str(caught.value)
+    assert "typo.toml: briefing: missing; expected a non-empty string." in str(caught.value)
     assert "good.toml" not in str(caught.value)
 
 

@@ -122,7 +122,8 @@ def test_the_list_shows_each_class_with_its_scenario_trainees_and_status(
     cells = [re.findall(r"<td>(?:<a [^>]*>)?(.*?)(?:</a>)?</td>", row, re.S) for row in rows]
     hybrid = get_scenario("hybrid")
     eop = get_scenario("eop-in-front")
-    assert hybrid and eop
+    assert hybrid
+    assert eop
     assert [(c[0], c[1], c[2], c[4]) for c in cells] == [
         ("Friday", hybrid.title, "1", "Closed"),
         ("Monday", eop.title, "2", "Open"),
@@ -229,15 +230,20 @@ def test_the_class_page_shows_the_scenario_and_a_polled_progress_table(
     url = reverse("training:class", args=[training_class.pk])
     page = _page(trainer_client, url)
 
-    assert "Monday" in page and scenario.title in page and "Open" in page
-    assert "<details" in page and escape(scenario.briefing_paragraphs[0]) in page
+    assert "Monday" in page
+    assert scenario.title in page
+    assert "Open" in page
+    assert "<details" in page
+    assert escape(scenario.briefing_paragraphs[0]) in page
     for lab_host in scenario.lab:
-        assert lab_host.host in page and escape(lab_host.behaviour.label) in page
+        assert lab_host.host in page
+        assert escape(lab_host.behaviour.label) in page
     for task in scenario.tasks:
         assert escape(task.title) in page
     poller = re.search(r'<div id="progress"[^>]*>', page)
     assert poller is not None
-    assert f'hx-get="{url}"' in poller.group(0) and 'hx-trigger="every 5s"' in poller.group(0)
+    assert f'hx-get="{url}"' in poller.group(0)
+    assert 'hx-trigger="every 5s"' in poller.group(0)
     assert page.count(f"0 of {len(scenario.tasks)}") == 2
     assert credentials[1].email in page
     assert page.count("Not yet") == 2 * len(scenario.tasks)
@@ -263,9 +269,11 @@ def test_a_task_done_shows_on_the_next_poll_as_just_the_table(
     assert "HX-Request" in response["Vary"]
     table = response.content.decode()
     assert table.lstrip().startswith('<div id="progress"')
-    assert "<html" not in table and "<h1>" not in table
+    assert "<html" not in table
+    assert "<h1>" not in table
     rows = re.findall(r"<tr(?: class=\"complete\")?>\s*<th scope=\"row\">(.*?)</tr>", table, re.S)
-    assert "0 of 6" in rows[0] and "1 of 6" in rows[1]
+    assert "0 of 6" in rows[0]
+    assert "1 of 6" in rows[1]
     assert rows[1].count("✓</span> Done") == 1
     assert 'title="Your answer: contoso-com.mail.protection.outlook.com. Right."' in rows[1]
 
@@ -392,7 +400,8 @@ def test_make_trainer_creates_an_account_with_a_password_shown_once() -> None:
     output = _make_trainer("New.Trainer@Lab.test")
     password = output.splitlines()[-1]
     user = User.objects.get(email="new.trainer@lab.test")
-    assert user.is_trainer and user.check_password(password)
+    assert user.is_trainer
+    assert user.check_password(password)
     assert not Membership.objects.filter(user=user).exists()
 
 
@@ -401,7 +410,8 @@ def test_make_trainer_flags_an_existing_account_and_remove_clears_it(
 ) -> None:
     assert "can now run training classes" in _make_trainer("admin@contoso.com")
     admin.refresh_from_db()
-    assert admin.is_trainer and admin.check_password(PASSWORD)
+    assert admin.is_trainer
+    assert admin.check_password(PASSWORD)
     assert "already a trainer" in _make_trainer("admin@contoso.com")
 
     assert "can no longer run training classes" in _make_trainer("admin@contoso.com", "--remove")
@@ -434,7 +444,8 @@ def test_sending_the_new_class_form_again_finds_the_class_instead_of_making_anot
     data = {"name": "Monday", "scenario": "hybrid", "trainees": "2"}
     data["token"] = _form_token(trainer_client)
     first = trainer_client.post(reverse("training:class_new"), data)
-    assert first.status_code == 200 and "Passwords are shown only once" in first.content.decode()
+    assert first.status_code == 200
+    assert "Passwords are shown only once" in first.content.decode()
 
     # The browser's reload of the passwords page sends the same form again.
     where, toasts = _post_form_and_follow(trainer_client, reverse("training:class_new"), data)
@@ -445,7 +456,8 @@ def test_sending_the_new_class_form_again_finds_the_class_instead_of_making_anot
         "Monday was already created from that form; its passwords were shown then. "
         "Give a trainee a new password with New password."
     ]
-    assert Seat.objects.count() == 2 and Tenant.objects.filter(seat__isnull=False).count() == 2
+    assert Seat.objects.count() == 2
+    assert Tenant.objects.filter(seat__isnull=False).count() == 2
 
     fresh_form = dict(data, token=_form_token(trainer_client))
     assert trainer_client.post(reverse("training:class_new"), fresh_form).status_code == 200
@@ -480,13 +492,15 @@ def test_a_new_password_is_shown_once_and_the_old_one_and_its_sessions_stop_work
 
     response = trainer_client.post(url)
 
-    assert response.status_code == 200 and "no-store" in response["Cache-Control"]
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
     page = response.content.decode()
     assert "A new password for Trainee 2" in page
     ((email, password),) = re.findall(
         r"<tr><td>Trainee 2</td><td>([^<]+)</td><td><code>([^<]+)</code></td></tr>", page
     )
-    assert email == credentials[1].email and password != credentials[1].password
+    assert email == credentials[1].email
+    assert password != credentials[1].password
     assert _signed_in(email, credentials[1].password) is None
     assert _signed_in(email, password) is not None
     assert open_session.get(reverse("connectors:list")).status_code == 302  # signed out
@@ -500,7 +514,7 @@ def test_a_closed_class_gives_no_new_passwords(
 ) -> None:
     from training.services import class_close
 
-    training_class, credentials = make_class("hybrid", trainees=1)
+    training_class, _credentials = make_class("hybrid", trainees=1)
     class_close(training_class=training_class)
     where, toasts = _post_and_follow(
         trainer_client, reverse("training:seat_password", args=[training_class.pk, 1])

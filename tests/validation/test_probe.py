@@ -1,5 +1,6 @@
-"""The connector validation probe against real peers: aiosmtpd with trustme certificates, misbehaving
-raw listeners, and a dnslib DNS server, all on loopback (tests/validation/peers.py)."""
+"""The connector validation probe against real peers: the lab's SMTP servers (aiosmtpd and the
+scripted misbehaving ones, with trustme certificates) and a dnslib DNS server, all on loopback
+(tests/validation/peers.py)."""
 
 from __future__ import annotations
 
@@ -12,16 +13,17 @@ from typing import Any
 
 import pytest
 
+from lab.behaviours import Behaviour
+from lab.ca import WRONG_NAME
+from lab.scripted import tls10_supported
 from tests.validation.peers import (
     LAB_ZONE,
     SMART_HOST,
     SMART_HOST_V6,
-    Behaviour,
     DnsLab,
     LabCA,
     LabServer,
     LoopbackPolicy,
-    tls10_supported,
 )
 from validation.certificates import name_matches as _name_matches
 from validation.policy import REFUSED, EgressPolicy
@@ -324,7 +326,7 @@ def test_it_says_so_when_the_certificate_is_self_signed(
 def test_it_fails_with_4_7_320_when_the_certificate_has_expired(
     probe: Probe, smtp_lab: Callable[..., LabServer]
 ) -> None:
-    outcome = probe(smtp_lab(Behaviour.EXPIRED_CERTIFICATE))
+    outcome = probe(smtp_lab(Behaviour.EXPIRED))
 
     tls = task(outcome, TaskName.TLS)
     assert (tls.status, tls.error) == (TaskStatus.FAILED, CERTIFICATE_VALIDATION_FAILED)
@@ -343,7 +345,7 @@ def test_domain_validation_fails_when_no_name_on_the_certificate_matches(
 
     tls = task(outcome, TaskName.TLS)
     assert (tls.status, tls.error) == (TaskStatus.FAILED, CERTIFICATE_VALIDATION_FAILED)
-    assert "mail.elsewhere.test" in tls.cause
+    assert WRONG_NAME in tls.cause
     assert SMART_HOST in tls.cause
     assert tls.certificate is not None
     assert (tls.certificate.trusted, tls.certificate.name_matched) == (True, False)
@@ -423,7 +425,8 @@ def test_opportunistic_tls_uses_starttls_when_offered_whatever_the_certificate(
     assert outcome.succeeded
     tls = task(outcome, TaskName.TLS)
     assert tls.status == TaskStatus.SUCCEEDED
-    assert tls.certificate is not None and tls.certificate.trusted is None
+    assert tls.certificate is not None
+    assert tls.certificate.trusted is None
 
 
 @pytest.mark.skipif(not tls10_supported(), reason="this OpenSSL can't serve TLS 1.0 at all")
@@ -478,7 +481,7 @@ def test_it_times_out_with_4_4_315_when_the_server_never_greets(
 def test_it_reports_4_4_318_when_the_server_closes_right_after_its_banner(
     probe: Probe, smtp_lab: Callable[..., LabServer]
 ) -> None:
-    outcome = probe(smtp_lab(Behaviour.CLOSE_AFTER_BANNER))
+    outcome = probe(smtp_lab(Behaviour.HANG_UP))
 
     ehlo = task(outcome, TaskName.EHLO)
     assert (ehlo.status, ehlo.error) == (TaskStatus.FAILED, CLOSED_ABRUPTLY)
@@ -528,9 +531,14 @@ def test_a_rejected_recipient_fails_its_send_with_the_servers_reply(
 
     first, second = (task(outcome, TaskName.SEND, i) for i in (0, 1))
     assert (first.status, first.detail) == (TaskStatus.FAILED, ADMIN)
-    assert first.error == f"550 5.1.1 <{ADMIN}>: Recipient address rejected: User unknown"
+    assert (
+        first.error == f"550 5.1.1 <{ADMIN}>: Recipient address rejected: User unknown in the lab"
+    )
     assert "active mailbox" in first.fix
-    assert second.error == f"550 5.1.1 <{HELPDESK}>: Recipient address rejected: User unknown"
+    assert (
+        second.error
+        == f"550 5.1.1 <{HELPDESK}>: Recipient address rejected: User unknown in the lab"
+    )
     assert "~> RSET" in outcome.transcript  # a fresh transaction for the second recipient
     assert lab.messages == []
 
@@ -620,7 +628,8 @@ def test_a_host_with_any_address_the_policy_refuses_is_never_connected_to(
         CANNOT_CONNECT,
         REFUSED,
     )
-    assert "10." not in connect.fix and "private" not in connect.fix  # no hint about the range
+    assert "10." not in connect.fix
+    assert "private" not in connect.fix
     assert loopback_policy.asked == ["127.0.0.1", "10.20.30.40"]
     assert lab.connections == 0
 

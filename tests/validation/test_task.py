@@ -14,8 +14,9 @@ import pytest
 
 from connectors.models import OutboundConnector
 from eac.models import AuditEvent, Tenant
+from lab.behaviours import Behaviour
 from tests.conftest import make_outbound
-from tests.validation.peers import SMART_HOST, Behaviour, DnsLab, LabCA, LabServer
+from tests.validation.peers import SMART_HOST, DnsLab, LabCA, LabServer
 from validation import services
 from validation.models import RunStatus, ValidationRun
 from validation.probe import RUN_HEADER
@@ -26,7 +27,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def point_probe_at(settings: Any, dns_lab: DnsLab, lab_ca: LabCA) -> Callable[[LabServer], None]:
-    """The probe settings an operator would set for a lab (SPEC §8), aimed at one lab server."""
+    """The probe settings an operator sets for a lab network (docs/validation.md, "Egress
+    policy"), aimed at one lab server."""
 
     def point(server: LabServer, total_seconds: float = 5) -> None:
         settings.EAC_SMTP_PORT = server.port
@@ -81,7 +83,8 @@ def test_a_good_server_validates_and_the_connector_records_it(
         ("Send test email", "Succeeded"),
     ]
     tls = run.tasks.get(name="TLS")
-    assert tls.certificate is not None and tls.certificate["trusted"] is True
+    assert tls.certificate is not None
+    assert tls.certificate["trusted"] is True
     assert SMART_HOST in tls.certificate["sans"]
     assert any(line.startswith("-> EHLO") for line in run.transcript)
     assert sorted(m.rcpt_tos[0] for m in lab.messages) == ["bob@lab.test", "john@lab.test"]
@@ -130,7 +133,8 @@ def test_a_certificate_for_another_name_fails_with_4_7_320_and_is_recorded(
     tls = run.tasks.get(name="TLS")
     assert run.status == RunStatus.FAILED
     assert (tls.status, tls.error) == ("Failed", "450 4.7.320 Certificate validation failed")
-    assert tls.cause and tls.fix
+    assert tls.cause
+    assert tls.fix
     assert lab.messages == []
     connector.refresh_from_db()
     assert connector.is_validated is False

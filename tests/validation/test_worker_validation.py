@@ -15,10 +15,11 @@ from django.utils import timezone
 
 from connectors.models import OutboundConnector
 from eac.models import Tenant
+from lab.behaviours import Behaviour
 from tests.conftest import make_outbound
-from tests.validation.peers import SMART_HOST, Behaviour, LabServer
+from tests.validation.peers import SMART_HOST, LabServer
 from tests.workers import current_database_url, lab_worker, manage
-from validation import services
+from validation import recording, services
 from validation.models import RunStatus, ValidationRun
 from validation.probe import RUN_HEADER
 from validation.tasks import run_validation
@@ -86,7 +87,7 @@ def test_a_killed_worker_leaves_the_run_interrupted_and_redelivery_sends_nothing
 
     run.refresh_from_db()
     assert run.status == RunStatus.RUNNING  # nobody has noticed yet
-    services.sweep_interrupted(now=timezone.now() + timedelta(minutes=5))  # past its deadline
+    recording.sweep_interrupted(now=timezone.now() + timedelta(minutes=5))  # past its deadline
     run.refresh_from_db()
     assert run.status == RunStatus.INTERRUPTED
 
@@ -160,4 +161,5 @@ def test_the_command_refuses_an_address_the_connector_does_not_route(
         "john@fabrikam.com",
     )
     assert result.returncode == 1
-    assert "fabrikam.com" in result.stderr and "Traceback" not in result.stderr
+    assert "fabrikam.com" in result.stderr
+    assert "Traceback" not in result.stderr

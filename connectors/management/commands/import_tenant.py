@@ -1,17 +1,18 @@
-"""`import_tenant`: the Import page's importer from the command line (issue 6, item 7)."""
+"""`import_tenant`: the Import page's import from the command line, for files the cmdlets wrote."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from connectors.interchange import importer
-from connectors.interchange.importer import ImportPlan, ImportRejected, ImportSources
-from eac.models import Tenant
-from eac.values import parse_domain
+from connectors.interchange.apply import import_configuration
+from connectors.interchange.documents import DOCUMENT_LABELS, ImportSources, read_file
+from connectors.interchange.errors import ImportRejected
+from connectors.interchange.plan import ImportPlan, plan_import
+from eac.management.arguments import tenant_argument
 
 FILE_OPTIONS = {
     "domains": "Get-AcceptedDomain | ConvertTo-Json output",
@@ -38,17 +39,17 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, tenant: str, replace: bool, dry_run: bool, **options: Any) -> None:
-        found = _tenant(tenant)
+        found = tenant_argument(tenant)
         try:
             sources = ImportSources(
                 **{key: _read(options[key], key) for key in FILE_OPTIONS if options[key]}
             )
             if dry_run:
-                plan = importer.plan_import(tenant=found, sources=sources, replace=replace)
+                plan = plan_import(tenant=found, sources=sources, replace=replace)
                 if plan.errors:
                     raise ImportRejected(plan.errors)
             else:
-                plan = importer.import_configuration(
+                plan = import_configuration(
                     tenant=found, sources=sources, actor=None, replace=replace
                 )
         except ImportRejected as exc:
@@ -66,24 +67,10 @@ class Command(BaseCommand):
             )
 
 
-def _tenant(initial_domain: str) -> Tenant:
-    try:
-        canonical = parse_domain(initial_domain)
-    except ValidationError:
-        canonical = None
-    found = Tenant.objects.filter(initial_domain=canonical).first() if canonical else None
-    if found is None:
-        raise CommandError(f"No tenant has the initial domain {initial_domain}.")
-    return found
-
-
 def _read(path: Path, key: str) -> str:
-    label = importer.DOCUMENT_LABELS[key]
+    label = DOCUMENT_LABELS[key]
     try:
         with path.open("rb") as file:
-            data = file.read(importer.MAX_FILE_BYTES + 1)
+            return read_file(file, os.fstat(file.fileno()).st_size, label)
     except OSError as exc:
         raise CommandError(f"{label}: can't read {path}: {exc.strerror}.") from None
-    if len(data) > importer.MAX_FILE_BYTES:
-        raise importer.ImportTooLarge([importer.too_large_message(path.stat().st_size)])
-    return importer.decode_upload(data, label)

@@ -1,17 +1,17 @@
-"""`route`: which outbound connector Office 365 uses for a recipient, and why (SPEC §5, §7)."""
+"""`route`: which outbound connector Office 365 uses for a recipient, and why (docs/routing.md)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from connectors.endpoints import SHORT_NAMES, Endpoint, far_end
+from connectors.mailflow.facts import router_for_tenant
 from connectors.mailflow.routing import ORDERS, Decision
-from connectors.mailflow.routing_queries import router_for_tenant
-from eac.models import SelectionOrder, Tenant
-from eac.values import parse_domain, parse_validation_recipient
+from eac.management.arguments import tenant_argument
+from eac.models import SelectionOrder
+from eac.values import InvalidValue, parse_domain, parse_validation_recipient
 
 
 class Command(BaseCommand):
@@ -30,22 +30,11 @@ class Command(BaseCommand):
     def handle(
         self, *args: Any, tenant: str, address: str, order: str | None, **options: Any
     ) -> None:
-        found = _tenant(tenant)
+        found = tenant_argument(tenant)
         recipient = _recipient(address)
         router = router_for_tenant(found, order)
         self.stdout.write(_describe(router.decide(recipient)))
         self.stdout.write(f"Selection order: {SelectionOrder(router.order).label}")
-
-
-def _tenant(initial_domain: str) -> Tenant:
-    try:
-        canonical = parse_domain(initial_domain)
-    except ValidationError:
-        canonical = None
-    found = Tenant.objects.filter(initial_domain=canonical).first() if canonical else None
-    if found is None:
-        raise CommandError(f"No tenant has the initial domain {initial_domain}.")
-    return found
 
 
 def _recipient(text: str) -> str:
@@ -53,7 +42,7 @@ def _recipient(text: str) -> str:
     there is reported rather than routed."""
     try:
         return parse_validation_recipient(text) if "@" in text else parse_domain(text)
-    except ValidationError as exc:
+    except InvalidValue as exc:
         raise CommandError(f"{text.strip()}: {' '.join(exc.messages)}") from None
 
 

@@ -1,4 +1,4 @@
-"""Creates the demo tenants of SPEC §8 and a demo trainer. Running it again changes nothing."""
+"""Creates the demo tenants the README lists and a demo trainer. Running it again changes nothing."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from eac.roles import Role
 
 CONTOSO_DOMAINS = ["contoso.com", "sales.contoso.com", "fabrikam.com"]
 
-# The seed article's three competing connectors (SPEC §5): all O365 → your organization's server.
+# The seed article's three competing connectors (docs/routing.md, "The seed example"): all O365 → your organization's server.
 CONTOSO_CONNECTORS: list[dict[str, Any]] = [
     {"name": "Connector 1", "all_accepted_domains": True, "smart_hosts": ["mail.contoso.com"]},
     {
@@ -83,7 +83,7 @@ def ensure_contoso_connectors(tenant: Tenant) -> None:
         )
 
 
-# The seed article's people (SPEC §5): John on your server, Bob in Office 365, Sun on the internet.
+# The seed article's people (docs/routing.md, "The seed example"): John on your server, Bob in Office 365, Sun on the internet.
 CONTOSO_MAILBOXES = [
     ("John", "john@contoso.com", MailboxLocation.YOUR_ORG),
     ("Bob", "bob@contoso.com", MailboxLocation.OFFICE_365),

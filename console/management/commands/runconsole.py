@@ -62,7 +62,7 @@ class Command(BaseCommand):
                 )
             )
         processes.append(
-            subprocess.Popen(  # noqa: S603
+            subprocess.Popen(
                 [sys.executable, "-m", "celery", "-A", "console", "worker", "--loglevel=INFO"],
                 env=worker_env,
             )

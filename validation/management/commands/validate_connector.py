@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from connectors.models import OutboundConnector
-from eac.models import Tenant
-from validation import services
+from eac.management.arguments import tenant_argument
+from validation import recording, services
 from validation.models import ValidationRun, ValidationTask
 
 
@@ -38,9 +38,7 @@ class Command(BaseCommand):
         wait: float | None,
         **options: Any,
     ) -> None:
-        found_tenant = Tenant.objects.filter(initial_domain=tenant.strip().lower()).first()
-        if found_tenant is None:
-            raise CommandError(f"No tenant has the initial domain {tenant}.")
+        found_tenant = tenant_argument(tenant)
         found = OutboundConnector.objects.filter(
             tenant=found_tenant, name__iexact=connector.strip()
         ).first()
@@ -55,7 +53,7 @@ class Command(BaseCommand):
         except services.ValidationUnavailable as exc:
             raise CommandError(str(exc)) from None
         run = self._wait(run, wait if wait is not None else settings.EAC_PROBE_TIMEOUT_SECONDS + 60)
-        if run.status == "succeeded":
+        if run.succeeded:
             self.stdout.write(f"Validation succeeded ({run.pk}).")
             return
         raise CommandError(
@@ -70,7 +68,7 @@ class Command(BaseCommand):
             for task in tasks:
                 self.stdout.write(self._line(task))
                 shown = task.seq
-            services.sweep_interrupted(run_id=run.pk)
+            recording.sweep_interrupted(run_id=run.pk)
             run.refresh_from_db()
             if (
                 run.is_finished

@@ -11,23 +11,31 @@ task is done, and one line saying what it found (shown beside the task).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from typing import Any
 
-from django.core.exceptions import ValidationError
-
 from connectors.interchange.powershell import mx_target
-from connectors.mailflow.explorer_queries import TenantMailFlow
+from connectors.mailflow.facts import TenantMailFlow
 from connectors.mailflow.routing import AcceptedDomainFact, connector_carries
 from connectors.models import InboundConnector, OutboundConnector
 from eac.models import SelectionOrder, Tenant
-from eac.values import parse_domain_pattern
-from training.scenarios import Task
+from eac.values import InvalidValue, parse_domain_pattern
 from validation.models import RunStatus, ValidationRun
 
 NO_CONNECTOR = "(no connector)"  # the answer for "Office 365 uses no connector"
+
+
+@dataclass(frozen=True)
+class Task:
+    """One task of a training scenario: what the trainee reads, and the check that ticks it."""
+
+    id: str
+    title: str
+    hint: str
+    kind: str  # a key of TASK_CHECKS
+    params: dict[str, Any] = field(hash=False)
 
 
 @dataclass(frozen=True)
@@ -56,30 +64,34 @@ class Outcome:
     detail: str
 
 
-Check = Callable[[dict[str, Any], CheckContext], Outcome]
+Check = Callable[[Task, CheckContext], Outcome]
 
 
 # --- which saved connectors match a task's description ------------------------------------------
 
-OUTBOUND_FILTERS = {
-    "name",
-    "connector_type",
-    "recipient_domain",
-    "smart_host",
-    "use_mx_record",
-    "tls_settings",
-    "tls_domain",
-    "enabled",
-}
-INBOUND_FILTERS = {
-    "name",
-    "connector_type",
-    "sender_domain",
-    "require_tls",
-    "certificate_name",
-    "restrict_domains_to_certificate",
-    "enabled",
-}
+OUTBOUND_FILTERS = frozenset(
+    {
+        "name",
+        "connector_type",
+        "recipient_domain",
+        "smart_host",
+        "use_mx_record",
+        "tls_settings",
+        "tls_domain",
+        "enabled",
+    }
+)
+INBOUND_FILTERS = frozenset(
+    {
+        "name",
+        "connector_type",
+        "sender_domain",
+        "require_tls",
+        "certificate_name",
+        "restrict_domains_to_certificate",
+        "enabled",
+    }
+)
 
 
 def _same(a: str | None, b: str | None) -> bool:
@@ -133,23 +145,25 @@ def matching_outbound(flow: TenantMailFlow, params: dict[str, Any]) -> list[Outb
     return [c for c in flow.outbound if _outbound_matches(c, params, accepted)]
 
 
-def _describe(params: dict[str, Any], filters: set[str]) -> str:
+def _describe(params: dict[str, Any], filters: frozenset[str]) -> str:
     return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in params.items() if k in filters)
 
 
 # --- the checks -------------------------------------------------------------------------------
 
 
-def outbound_connector(p: dict[str, Any], ctx: CheckContext) -> Outcome:
+def outbound_connector(task: Task, ctx: CheckContext) -> Outcome:
     """An enabled outbound connector with these settings exists."""
+    p = task.params
     found = matching_outbound(ctx.flow, p)
     if found:
         return Outcome(True, f"{found[0].name} does this.")
     return Outcome(False, "No enabled outbound connector does this yet.")
 
 
-def inbound_connector(p: dict[str, Any], ctx: CheckContext) -> Outcome:
+def inbound_connector(task: Task, ctx: CheckContext) -> Outcome:
     """An enabled inbound connector with these settings exists."""
+    p = task.params
     found = [c for c in ctx.flow.inbound if _inbound_matches(c, p)]
     if found:
         return Outcome(True, f"{found[0].name} does this.")
@@ -159,9 +173,10 @@ def inbound_connector(p: dict[str, Any], ctx: CheckContext) -> Outcome:
 DELIVERY_FIELDS = ("smart_hosts", "use_mx_record", "tls_settings", "tls_domain")
 
 
-def validated(p: dict[str, Any], ctx: CheckContext) -> Outcome:
+def validated(task: Task, ctx: CheckContext) -> Outcome:
     """A connector with these settings passed a validation run started since the task was
     opened, and still has the delivery settings (smart hosts, TLS) that run tested."""
+    p = task.params
     connectors = {c.pk: c for c in matching_outbound(ctx.flow, p)}
     if not connectors:
         return Outcome(False, "No enabled outbound connector does this yet.")
@@ -179,8 +194,9 @@ def validated(p: dict[str, Any], ctx: CheckContext) -> Outcome:
     return Outcome(False, f"{names}: no successful validation of its current settings yet.")
 
 
-def validation_failed(p: dict[str, Any], ctx: CheckContext) -> Outcome:
+def validation_failed(task: Task, ctx: CheckContext) -> Outcome:
     """A validation run since the task was opened failed with the given error (e.g. 4.7.320)."""
+    p = task.params
     runs = ValidationRun.objects.filter(
         tenant=ctx.tenant,
         status=RunStatus.FAILED,
@@ -192,12 +208,13 @@ def validation_failed(p: dict[str, Any], ctx: CheckContext) -> Outcome:
     return Outcome(False, "Run a validation and read its result.")
 
 
-def mail_flows(p: dict[str, Any], ctx: CheckContext) -> Outcome:
+def mail_flows(task: Task, ctx: CheckContext) -> Outcome:
     """The mail flow explorer says a message from `sender` to `recipient` flows; with
     `through_connector`, only if some hop uses a connector."""
+    p = task.params
     try:
         path = ctx.flow.explore(p["sender"], p["recipient"])
-    except ValidationError as exc:
+    except InvalidValue as exc:
         return Outcome(False, " ".join(exc.messages))
     done = path.flows and (not p.get("through_connector") or any(h.connector for h in path.hops))
     return Outcome(done, path.summary)
@@ -208,14 +225,16 @@ def _chosen(flow: TenantMailFlow, recipient: str, order: str | None) -> str:
     return decision.connector.name if decision.connector else NO_CONNECTOR
 
 
-def connector_chosen(p: dict[str, Any], ctx: CheckContext) -> Outcome:
+def connector_chosen(task: Task, ctx: CheckContext) -> Outcome:
     """Office 365 picks the named connector for `recipient` (in the tenant's selection order)."""
+    p = task.params
     chosen = _chosen(ctx.flow, p["recipient"], None)
     return Outcome(_same(chosen, p["connector"]), f"Mail to {p['recipient']} goes to {chosen}.")
 
 
-def accepted_domain(p: dict[str, Any], ctx: CheckContext) -> Outcome:
+def accepted_domain(task: Task, ctx: CheckContext) -> Outcome:
     """The tenant accepts `name`, with the given type and subdomain setting."""
+    p = task.params
     domain = next((d for d in ctx.flow.accepted_domains if d.name == p["name"]), None)
     if domain is None:
         return Outcome(False, f"{p['name']} isn't an accepted domain.")
@@ -238,8 +257,9 @@ def answer_is_right(p: dict[str, Any], tenant: Tenant, value: str) -> bool:
     return _same(value, expected_answer(p, TenantMailFlow(tenant)))
 
 
-def answer(p: dict[str, Any], ctx: CheckContext, task_id: str) -> Outcome:
-    given = ctx.answers.get(task_id)
+def answer(task: Task, ctx: CheckContext) -> Outcome:
+    """The trainee's latest answer to the task's question, judged when it was given."""
+    given = ctx.answers.get(task.id)
     if given is None:
         return Outcome(False, "Not answered yet.")
     if given.correct:
@@ -247,25 +267,43 @@ def answer(p: dict[str, Any], ctx: CheckContext, task_id: str) -> Outcome:
     return Outcome(False, f"Your answer: {given.value}. Not quite; try again.")
 
 
-# kind → the check, its required parameters and its optional ones.
-CHECKS: dict[str, tuple[Check | None, set[str], set[str]]] = {
-    "outbound_connector": (outbound_connector, set(), OUTBOUND_FILTERS),
-    "inbound_connector": (inbound_connector, set(), INBOUND_FILTERS),
-    "validated": (validated, set(), OUTBOUND_FILTERS),
-    "validation_failed": (validation_failed, {"error"}, set()),
-    "mail_flows": (mail_flows, {"sender", "recipient"}, {"through_connector"}),
-    "connector_chosen": (connector_chosen, {"recipient", "connector"}, set()),
-    "accepted_domain": (accepted_domain, {"name"}, {"type", "subdomains"}),
-    "answer": (None, {"question"}, {"recipient", "order", "domain"}),  # see `answer`
+@dataclass(frozen=True)
+class TaskCheck:
+    """A kind of check: the function, and the parameters a scenario file must and may give it."""
+
+    check: Check
+    required: frozenset[str] = frozenset()
+    optional: frozenset[str] = frozenset()
+
+
+TASK_CHECKS: dict[str, TaskCheck] = {
+    "outbound_connector": TaskCheck(outbound_connector, optional=OUTBOUND_FILTERS),
+    "inbound_connector": TaskCheck(inbound_connector, optional=INBOUND_FILTERS),
+    "validated": TaskCheck(validated, optional=OUTBOUND_FILTERS),
+    "validation_failed": TaskCheck(validation_failed, required=frozenset({"error"})),
+    "mail_flows": TaskCheck(
+        mail_flows,
+        required=frozenset({"sender", "recipient"}),
+        optional=frozenset({"through_connector"}),
+    ),
+    "connector_chosen": TaskCheck(connector_chosen, required=frozenset({"recipient", "connector"})),
+    "accepted_domain": TaskCheck(
+        accepted_domain, required=frozenset({"name"}), optional=frozenset({"type", "subdomains"})
+    ),
+    "answer": TaskCheck(
+        answer,
+        required=frozenset({"question"}),
+        optional=frozenset({"recipient", "order", "domain"}),
+    ),
 }
 QUESTIONS = {"connector_for": {"recipient"}, "mx_for": {"domain"}}
 
 
 def check_parameter_problem(kind: str, params: dict[str, Any]) -> str:
     """What's wrong with a task's check in a scenario file ("" when nothing is)."""
-    if kind not in CHECKS:
-        return f"unknown check kind {kind!r} (known: {', '.join(sorted(CHECKS))})"
-    _, required, optional = CHECKS[kind]
+    if kind not in TASK_CHECKS:
+        return f"unknown check kind {kind!r} (known: {', '.join(sorted(TASK_CHECKS))})"
+    required, optional = TASK_CHECKS[kind].required, TASK_CHECKS[kind].optional
     if missing := required - params.keys():
         return f"check {kind!r} needs {', '.join(sorted(missing))}"
     if unknown := params.keys() - required - optional:
@@ -274,8 +312,8 @@ def check_parameter_problem(kind: str, params: dict[str, Any]) -> str:
         question = params["question"]
         if question not in QUESTIONS:
             return f"unknown question {question!r} (known: {', '.join(sorted(QUESTIONS))})"
-        if missing := QUESTIONS[question] - params.keys():
-            return f"question {question!r} needs {', '.join(sorted(missing))}"
+        if missing_for_question := QUESTIONS[question] - params.keys():
+            return f"question {question!r} needs {', '.join(sorted(missing_for_question))}"
         if params.get("order", SelectionOrder.MOST_SPECIFIC) not in SelectionOrder.values:
             return f"order must be one of {', '.join(SelectionOrder.values)}"
     return ""
@@ -283,11 +321,7 @@ def check_parameter_problem(kind: str, params: dict[str, Any]) -> str:
 
 def evaluate(task: Task, ctx: CheckContext) -> Outcome:
     """Whether `task` is done in the sandbox now, and what the check found."""
-    if task.kind == "answer":
-        return answer(task.params, ctx, task.id)
-    check = CHECKS[task.kind][0]
-    assert check is not None
-    return check(task.params, ctx)
+    return TASK_CHECKS[task.kind].check(task, ctx)
 
 
 def evaluate_all(tasks: Iterable[Task], ctx: CheckContext) -> list[tuple[Task, Outcome]]:

@@ -1,9 +1,14 @@
-"""What the mail flow explorer needs from the database: where an address's mailbox lives and
-which inbound connectors exist, gathered for `connectors.mailflow.explorer`'s plain functions. Used by the
-explorer page and by the training checks ("mail from Bob to John flows")."""
+"""The one way from the database to the selection engine's and the explorer's plain facts.
+
+`connectors.mailflow.routing` and `connectors.mailflow.explorer` take plain values and never query;
+this module reads a tenant's accepted domains, mailboxes and connectors and hands them over. The
+Connectors page's checks, the `route` command, the explorer page, validation (which recipients a
+connector carries) and the training checks all read through here (docs/routing.md).
+"""
 
 from __future__ import annotations
 
+import uuid
 from functools import cached_property
 
 from connectors.endpoints import ConnectorType
@@ -12,6 +17,49 @@ from connectors.mailflow.routing import AcceptedDomainFact, ConnectorFact, Route
 from connectors.models import InboundConnector, OutboundConnector
 from eac.models import AcceptedDomain, DomainType, Mailbox, MailboxLocation, Tenant
 from eac.values import parse_domain_pattern, parse_validation_recipient
+
+# What selection needs of an outbound connector, after its id, in ConnectorFact's order.
+_FACT_FIELDS = (
+    "name",
+    "enabled",
+    "is_transport_rule_scoped",
+    "all_accepted_domains",
+    "recipient_domains",
+    "connector_type",
+)
+
+
+def _connector_fact(
+    pk: uuid.UUID,
+    name: str,
+    enabled: bool,
+    scoped: bool,
+    all_accepted: bool,
+    domains: list[str],
+    kind: str,
+) -> ConnectorFact:
+    return ConnectorFact(str(pk), name, enabled, scoped, all_accepted, tuple(domains), kind)
+
+
+def accepted_domain_facts(tenant: Tenant) -> list[AcceptedDomainFact]:
+    """One query."""
+    return [
+        AcceptedDomainFact(name, match_subdomains)
+        for name, match_subdomains in AcceptedDomain.objects.filter(tenant=tenant).values_list(
+            "name", "match_subdomains"
+        )
+    ]
+
+
+def router_for_tenant(tenant: Tenant, order: str | None = None) -> Router:
+    """Two queries, for a caller that asks only which connector wins. `order` defaults to the
+    tenant's connector selection order setting."""
+    rows = OutboundConnector.objects.filter(tenant=tenant).values_list("id", *_FACT_FIELDS)
+    return Router(
+        [_connector_fact(*row) for row in rows],
+        accepted_domain_facts(tenant),
+        order or tenant.connector_selection_order,
+    )
 
 
 class TenantMailFlow:
@@ -43,23 +91,15 @@ class TenantMailFlow:
 
     def router(self, order: str | None = None) -> Router:
         """`order` defaults to the tenant's connector selection order setting."""
-        facts = [
-            ConnectorFact(
-                str(c.pk),
-                c.name,
-                c.enabled,
-                c.is_transport_rule_scoped,
-                c.all_accepted_domains,
-                tuple(c.recipient_domains),
-                c.connector_type,
-            )
-            for c in self.outbound
-        ]
-        return Router(facts, self.accepted_facts(), order or self.tenant.connector_selection_order)
+        return Router(
+            [_connector_fact(c.pk, *(getattr(c, f) for f in _FACT_FIELDS)) for c in self.outbound],
+            self.accepted_facts(),
+            order or self.tenant.connector_selection_order,
+        )
 
     def explore(self, sender: str, recipient: str) -> explorer.Path:
         """The path a message from `sender` to `recipient` takes, as configured now. Raises
-        ValidationError for an address that isn't one, or a stored pattern that no longer parses."""
+        InvalidValue for an address that isn't one, or a stored pattern that no longer parses."""
         return explorer.explore(
             self.locate(parse_validation_recipient(sender)),
             self.locate(parse_validation_recipient(recipient)),

@@ -1,0 +1,26 @@
+"""How every benchmark starts Django: production settings (DEBUG off) on a scratch directory."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def start_django(prefix: str, database_url: str | None = None) -> Path:
+    """A scratch directory for `var/`, and Django set up with DEBUG off, on `database_url` or
+    else a SQLite file in the scratch directory."""
+    scratch = Path(tempfile.mkdtemp(prefix=prefix))
+    os.environ["DATABASE_URL"] = database_url or f"sqlite:///{scratch}/bench.sqlite3"
+    os.environ.update(
+        DEBUG="0",
+        SECRET_KEY="bench-only-" + "k" * 40,
+        SECURE_SSL_REDIRECT="0",
+        EAC_VAR_DIR=str(scratch),
+        DJANGO_SETTINGS_MODULE="console.settings",
+        ALLOWED_HOSTS="testserver",
+    )
+    import django
+
+    django.setup()
+    return scratch
