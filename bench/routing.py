@@ -1,4 +1,4 @@
-"""Connector selection benchmark (issue 6), run by `make bench`: decisions per second for 100,000
+"""Connector selection benchmark, run by `make bench`: decisions per second for 100,000
 recipients against a tenant with 10,000 outbound connectors and 5,000 accepted domains — target
 ≥ 100,000 decisions/s and ≥ 20× the naive scan over every connector — and the same at 100 and 1,000
 connectors, to show that a decision's cost doesn't grow with the number of connectors.

@@ -1,4 +1,4 @@
-"""Training benchmarks (issue 7), run by `make bench`: creating a class of 30 trainees (accounts
+"""Training benchmarks, run by `make bench`: creating a class of 30 trainees (accounts
 with the production password hasher, 30 sandboxes built from a scenario), and the trainer's live
 progress table — the request the class page repeats every 5 s, which runs every task's check
 for every trainee — p50/p95 server time, and the trainee panel's poll.

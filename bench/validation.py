@@ -1,4 +1,4 @@
-"""Validation benchmarks against a loopback STARTTLS server (issue 3), run by `make bench`:
+"""Validation benchmarks against a loopback STARTTLS server, run by `make bench`:
 
 (a) one validation versus swaks running the same dialogue (EHLO, STARTTLS, MAIL, RCPT, DATA):
     the probe alone, and queue-to-result through a worker; target ≤ 1.5× swaks;

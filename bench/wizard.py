@@ -1,4 +1,4 @@
-"""Wizard benchmarks (issue 4), run by `make bench`: server time of each step's POST and of the
+"""Wizard benchmarks, run by `make bench`: server time of each step's POST and of the
 list page (p50/p95) in a tenant with 2,000 connectors and 500 accepted domains — target p95 ≤ 50 ms
 — and the bytes of CSS and JavaScript a browser downloads for the whole wizard (target ≤ 150 KB).
 

@@ -1,4 +1,4 @@
-"""Changing a saved connector from its details panel (SPEC §3, eac-facts §1.8): each Edit page
+"""Changing a saved connector from its details panel: each Edit page
 opens one wizard step filled with the current settings, Save swaps them in at once unless someone
 else saved meanwhile, and Turn on/off and Delete do what they say, for the roles that may."""
 

@@ -1,5 +1,5 @@
 """The "Add a connector" wizard through its views: each scenario's answers create exactly the
-connector New-OutboundConnector / New-InboundConnector would (eac-facts §1, §9)."""
+connector New-OutboundConnector / New-InboundConnector would."""
 
 from __future__ import annotations
 
