@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from typing import Literal
+from urllib.parse import urlencode
 
 from connectors.endpoints import SHORT_NAMES, Endpoint, far_end
 from connectors.models import ConnectorDraft, InboundConnector, OutboundConnector
@@ -17,7 +18,35 @@ from eac.values import DomainPattern, parse_domain_pattern
 
 SortKey = Literal["status", "name", "from", "to"]
 SORT_KEYS: tuple[SortKey, ...] = ("status", "name", "from", "to")
+COLUMN_LABELS: dict[SortKey, str] = {"status": "Status", "name": "Name", "from": "From", "to": "To"}
 ROW_FIELDS = ("id", "name", "enabled", "connector_type")  # the list never needs the JSON lists
+
+
+def column_headers(
+    sort: SortKey,
+    descending: bool,
+    *,
+    arrows: tuple[str, str],
+    keep: dict[str, str] | None = None,
+) -> list[dict[str, str]]:
+    """The list's header links, New and Classic: a click on the sorted column flips its direction,
+    any other sorts ascending. `arrows` are (ascending, descending) as each EAC draws them; `keep`
+    is what the links carry along (the New list's search)."""
+    columns = []
+    for key, label in COLUMN_LABELS.items():
+        active = key == sort
+        query = (
+            dict(keep or {}) | {"sort": key} | ({"desc": "1"} if active and not descending else {})
+        )
+        columns.append(
+            {
+                "label": label,
+                "query": urlencode(query),
+                "aria_sort": ("descending" if descending else "ascending") if active else "",
+                "arrow": arrows[descending] if active else "",
+            }
+        )
+    return columns
 
 
 @dataclass(frozen=True)

@@ -13,33 +13,10 @@ from django.views.decorators.vary import vary_on_headers
 from connectors.interchange.views import powershell_context
 from connectors.mailflow.findings import configuration_findings
 from connectors.models import InboundConnector, OutboundConnector
-from connectors.selectors import SORT_KEYS, SortKey, connector_rows
+from connectors.selectors import SORT_KEYS, SortKey, column_headers, connector_rows
 from connectors.summaries import connector_sections, validation_result
 from eac.tenancy import TenantRequest, get_for_tenant, tenant_required
 from validation.selectors import latest_run
-
-COLUMN_LABELS = {"status": "Status", "name": "Name", "from": "From", "to": "To"}
-
-
-def sort_columns(search: str, sort: SortKey, descending: bool) -> list[dict[str, Any]]:
-    """Header links: a click on the sorted column flips its direction, any other sorts ascending."""
-    columns = []
-    for key, label in COLUMN_LABELS.items():
-        active = key == sort
-        query = {"q": search} if search else {}
-        query["sort"] = key
-        if active and not descending:
-            query["desc"] = "1"
-        columns.append(
-            {
-                "label": label,
-                "query": urlencode(query),
-                "aria_sort": ("descending" if descending else "ascending") if active else "",
-                "arrow": ("↓" if descending else "↑") if active else "",
-            }
-        )
-    return columns
-
 
 PAGE = 100  # rows shown at first; "Show more" adds as many again
 
@@ -66,7 +43,9 @@ def list_context(request: TenantRequest) -> dict[str, Any]:
         "search": search,
         "sort": sort,
         "descending": descending,
-        "columns": sort_columns(search, sort, descending),
+        "columns": column_headers(
+            sort, descending, arrows=("↑", "↓"), keep={"q": search} if search else None
+        ),
     }
 
 

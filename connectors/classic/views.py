@@ -18,14 +18,19 @@ from django.views.decorators.http import require_POST
 from connectors.domains.edit import domain_type_edit
 from connectors.domains.forms import DOMAIN_TYPE_HELP, DomainTypeForm
 from connectors.models import OutboundConnector
-from connectors.selectors import SORT_KEYS, SortKey, connector_rows, tenant_connector
+from connectors.selectors import (
+    SORT_KEYS,
+    SortKey,
+    column_headers,
+    connector_rows,
+    tenant_connector,
+)
 from connectors.status import set_connector_status
 from eac import views as eac_views
 from eac.models import AcceptedDomain, DomainType
 from eac.roles import Capability
 from eac.tenancy import TenantRequest, capability_required, get_for_tenant, tenant_required
 
-COLUMN_LABELS = {"status": "Status", "name": "Name", "from": "From", "to": "To"}
 DOMAIN_TYPE_LABELS = {
     DomainType.AUTHORITATIVE: "Authoritative",
     DomainType.INTERNAL_RELAY: "Internal Relay",
@@ -38,23 +43,6 @@ def _is_uuid(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _columns(sort: SortKey, descending: bool) -> list[dict[str, str]]:
-    """Header links: the sorted column flips its direction, any other sorts ascending."""
-    columns = []
-    for key, label in COLUMN_LABELS.items():
-        active = key == sort
-        query = {"sort": key} | ({"desc": "1"} if active and not descending else {})
-        columns.append(
-            {
-                "label": label,
-                "query": urlencode(query),
-                "aria_sort": ("descending" if descending else "ascending") if active else "",
-                "arrow": ("▼" if descending else "▲") if active else "",
-            }
-        )
-    return columns
 
 
 def validation_result(connector: OutboundConnector) -> str:
@@ -81,7 +69,7 @@ def connector_list(
     )
     context: dict[str, Any] = {
         "rows": connector_rows(tenant=request.tenant, sort=sort, descending=descending),
-        "columns": _columns(sort, descending),
+        "columns": column_headers(sort, descending, arrows=("▲", "▼")),
         "list_url": reverse("classic:connectors"),
         "query": urlencode(query),
     }
