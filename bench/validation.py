@@ -146,7 +146,7 @@ def start_workers(count: int) -> list[subprocess.Popen[bytes]]:
                 "-m",
                 "celery",
                 "-A",
-                "eac",
+                "console",
                 "worker",
                 "--loglevel=WARNING",
                 f"--hostname=bench{i}@%h",
