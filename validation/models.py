@@ -73,6 +73,10 @@ class ValidationRun(models.Model):
         return self.status == RunStatus.SUCCEEDED
 
     @property
+    def interrupted(self) -> bool:
+        return self.status == RunStatus.INTERRUPTED
+
+    @property
     def result_words(self) -> str:
         return RESULT_WORDS.get(RunStatus(self.status), "Validation in progress...")
 

@@ -148,4 +148,4 @@ def validated_for(draft: ConnectorDraft, recipients: list[str]) -> bool:
     """Whether the draft's last run succeeded for these very addresses. Moving on without it
     asks "Are you sure" first; the connector can be saved either way, as in the EAC."""
     run = draft.validation_run
-    return run is not None and run.status == "succeeded" and run.recipients == recipients
+    return run is not None and run.succeeded and run.recipients == recipients

@@ -647,7 +647,7 @@ def test_validate_shows_the_validating_dialog_over_the_page(
     assert "<main" not in polled.content.decode()
 
 
-@pytest.mark.parametrize(("status", "shown"), [("succeeded", "Validation successful"), ("failed", "Validation failed")])  # fmt: skip
+@pytest.mark.parametrize(("status", "shown"), [("succeeded", "Validation successful"), ("failed", "Validation failed"), ("interrupted", "Validation interrupted")])  # fmt: skip
 def test_when_the_run_finishes_its_result_replaces_the_window(
     admin_client_: Client, contoso: Tenant, status: str, shown: str
 ) -> None:
