@@ -1,4 +1,5 @@
-"""`make run` serves the console and a worker together, and stops both when told to."""
+"""`make run` serves the console (gunicorn, static files included) and a worker together, and
+stops both when told to."""
 
 from __future__ import annotations
 
@@ -57,6 +58,13 @@ def test_runconsole_serves_and_stops_the_web_server_and_the_worker(
             except OSError:
                 assert time.monotonic() < deadline, "the console never answered"
                 time.sleep(0.5)
+        # Served as in production: gunicorn, with the static files from WhiteNoise.
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{port}/static/eac/console.js", timeout=5
+        ) as response:
+            assert response.status == 200
+            assert response.headers["Server"].startswith("gunicorn")
+            assert b"htmx" in response.read()
         console.send_signal(stop_signal)
         console.wait(timeout=40)
         left = subprocess.run(

@@ -67,7 +67,7 @@ class Command(BaseCommand):
                 env=worker_env,
             )
         )
-        web = subprocess.Popen([sys.executable, "manage.py", "runserver", f"{host}:{port}"])  # noqa: S603
+        web = subprocess.Popen(_web_server(host, port))  # noqa: S603 - our own interpreter
         processes.append(web)
         shown_host = f"[{host}]" if ":" in host else host
         self.stdout.write(
@@ -94,3 +94,30 @@ class Command(BaseCommand):
 
 def _stop(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
+
+
+def _web_server(host: str, port: str) -> list[str]:
+    """Gunicorn, as in production (README): a process per core, threads for the requests that
+    wait (polls, the database), and the access log on the terminal as runserver printed it.
+    https://docs.gunicorn.org/en/stable/design.html#how-many-workers"""
+    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "console.wsgi:application",
+        "--bind",
+        bind,
+        "--workers",
+        str(os.cpu_count() or 1),
+        "--worker-class",
+        "gthread",
+        "--threads",
+        "8",
+        "--graceful-timeout",
+        "5",
+        "--access-logfile",
+        "-",
+        # No control socket in the home directory: two consoles on one machine would share it.
+        "--no-control-socket",
+    ]
