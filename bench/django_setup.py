@@ -11,6 +11,7 @@ def start_django(prefix: str, database_url: str | None = None) -> Path:
     """A scratch directory for `var/`, and Django set up with DEBUG off, on `database_url` or
     else a SQLite file in the scratch directory."""
     scratch = Path(tempfile.mkdtemp(prefix=prefix))
+    (scratch / "static").mkdir()  # STATIC_ROOT: the benchmarks never collect static files
     os.environ["DATABASE_URL"] = database_url or f"sqlite:///{scratch}/bench.sqlite3"
     os.environ.update(
         DEBUG="0",

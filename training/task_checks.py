@@ -10,10 +10,9 @@ task is done, and one line saying what it found (shown beside the task).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
 from typing import Any
 
 from connectors.interchange.powershell import mx_target
@@ -48,14 +47,14 @@ class GivenAnswer:
 
 @dataclass(frozen=True)
 class CheckContext:
+    """What the checks read of one sandbox, loaded before they run (training.selectors loads a
+    whole class in a fixed number of queries): the checks themselves never query."""
+
     tenant: Tenant
     since: datetime  # when the sandbox was built or reset: the tasks were opened then
     answers: Mapping[str, GivenAnswer]  # task id → the trainee's latest answer
-
-    @cached_property
-    def flow(self) -> TenantMailFlow:
-        """The sandbox's configuration, read once for all of its tasks' checks."""
-        return TenantMailFlow(self.tenant)
+    flow: TenantMailFlow  # the sandbox's configuration
+    runs: Sequence[ValidationRun]  # its finished runs since `since`, with their tasks
 
 
 @dataclass(frozen=True)
@@ -180,14 +179,10 @@ def validated(task: Task, ctx: CheckContext) -> Outcome:
     connectors = {c.pk: c for c in matching_outbound(ctx.flow, p)}
     if not connectors:
         return Outcome(False, "No enabled outbound connector does this yet.")
-    runs = ValidationRun.objects.filter(
-        tenant=ctx.tenant,
-        connector_id__in=list(connectors),
-        status=RunStatus.SUCCEEDED,
-        created_at__gte=ctx.since,
-    )
-    for run in runs:
-        connector = connectors[run.connector_id]  # type: ignore[index]
+    for run in ctx.runs:
+        connector = connectors.get(run.connector_id)  # type: ignore[arg-type]
+        if connector is None or not run.succeeded:
+            continue
         if all(run.target.get(f) == getattr(connector, f) for f in DELIVERY_FIELDS):
             return Outcome(True, f"{connector.name} validated successfully.")
     names = ", ".join(sorted(c.name for c in connectors.values()))
@@ -197,13 +192,8 @@ def validated(task: Task, ctx: CheckContext) -> Outcome:
 def validation_failed(task: Task, ctx: CheckContext) -> Outcome:
     """A validation run since the task was opened failed with the given error (e.g. 4.7.320)."""
     p = task.params
-    runs = ValidationRun.objects.filter(
-        tenant=ctx.tenant,
-        status=RunStatus.FAILED,
-        created_at__gte=ctx.since,
-        tasks__error__contains=p["error"],
-    )
-    if runs.exists():
+    failed = (run for run in ctx.runs if run.status == RunStatus.FAILED)
+    if any(p["error"] in task.error for run in failed for task in run.tasks.all()):
         return Outcome(True, f"Validation failed with {p['error']}, as expected.")
     return Outcome(False, "Run a validation and read its result.")
 

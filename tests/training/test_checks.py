@@ -5,6 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from connectors.models import InboundConnector, OutboundConnector
@@ -13,7 +17,7 @@ from eac import services as tenant_services
 from eac.models import AcceptedDomain, DomainType
 from tests.conftest import make_inbound, make_outbound
 from tests.training.conftest import MakeClass
-from training.models import Seat
+from training.models import Seat, TrainingClass
 from training.scenarios import Scenario, get_scenario
 from training.selectors import seat_progress
 from training.services import answer_record
@@ -239,3 +243,31 @@ def test_an_empty_answer_is_refused(make_class, value: str) -> None:
     seat = first_seat(make_class, "eop-in-front")
     with pytest.raises(ValidationError, match="Enter an answer"):
         answer_record(seat=seat, task_id="mx", value=value)
+
+
+def _class_page_queries(client: Client, training_class: TrainingClass) -> tuple[int, str]:
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(reverse("training:class", args=[training_class.pk])).content.decode()
+    return len(queries), page
+
+
+def test_the_trainers_table_costs_the_same_queries_for_any_class_size(
+    make_class: MakeClass, trainer_client: Client
+) -> None:
+    """Every sandbox busy (a connector, a failed and a succeeded run, an answer): the table for
+    five trainees asks the database exactly as often as the table for one."""
+    counts = []
+    for size in (1, 5):
+        training_class, _ = make_class(
+            "fix-broken-connector", trainees=size, name=f"Class of {size}"
+        )
+        for seat in training_class.seats.select_related("tenant"):
+            connector = make_outbound(seat.tenant, f"Seat {seat.number}")
+            finished_run(
+                connector, RunStatus.FAILED, error="450 4.7.320 Certificate validation failed"
+            )
+            finished_run(connector, RunStatus.SUCCEEDED)
+        count, page = _class_page_queries(trainer_client, training_class)
+        counts.append(count)
+        assert page.count("<tr") >= size + 1  # a row per trainee, ticks included
+    assert counts[0] == counts[1], counts
