@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 
 def main() -> None:
+    from console.running import environment_file, load_environment
+
+    # Beside a running `make run`, a command uses its settings (console/running.py).
+    load_environment(environment_file(Path(__file__).resolve().parent, os.environ), os.environ)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings")
     from django.conf import settings
     from django.core.exceptions import ImproperlyConfigured

@@ -65,12 +65,25 @@ def test_runconsole_serves_and_stops_the_web_server_and_the_worker(
             assert response.status == 200
             assert response.headers["Server"].startswith("gunicorn")
             assert b"htmx" in response.read()
+        # A command typed in another shell, without DEBUG=1, uses the running console's settings.
+        beside = subprocess.run(
+            [sys.executable, "manage.py", "healthcheck"],
+            cwd=ROOT,
+            env={k: v for k, v in environ.items() if k != "DEBUG"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert "SECRET_KEY" not in beside.stderr
+        assert '"database"' in beside.stdout, beside.stderr
         console.send_signal(stop_signal)
         console.wait(timeout=40)
         left = subprocess.run(
             ["pgrep", "-g", str(console.pid)], capture_output=True, text=True, check=False
         )
         assert left.stdout.strip() == "", f"still running: {left.stdout}"
+        assert not (tmp_path / "console.env").exists()  # gone with the console
     finally:
         if console.poll() is None:
             os.killpg(console.pid, signal.SIGKILL)

@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
+from console.running import environment_file, write_environment
 from lab.server import DEFAULT_DNS_PORT, DEFAULT_SMTP_PORT, lab_environment
 
 
@@ -39,6 +40,8 @@ class Command(BaseCommand):
         # made this process ignore SIGINT (background jobs of a non-interactive shell).
         signal.signal(signal.SIGINT, _stop)
         signal.signal(signal.SIGTERM, _stop)
+        shared = environment_file(settings.BASE_DIR, os.environ)
+        write_environment(shared, os.environ)
         processes = []
         worker_env = dict(os.environ)
         if not no_lab:
@@ -82,6 +85,7 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             pass
         finally:
+            shared.unlink(missing_ok=True)
             for process in processes:
                 if process.poll() is None:
                     process.send_signal(signal.SIGTERM)
