@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 # What decides which console a command talks to, and how it starts.
-SHARED = ("DEBUG", "DATABASE_URL", "CELERY_BROKER_URL", "EAC_VAR_DIR")
+SHARED = ("DEBUG", "DATABASE_URL", "CELERY_BROKER_URL")
 
 
 def var_dir(base_dir: Path, environ: Mapping[str, str]) -> Path:

@@ -24,6 +24,22 @@ def validation_error(exc: InvalidValue) -> ValidationError:
     return ValidationError([ValidationError(p.message, code=p.code) for p in exc.problems])
 
 
+def add_service_errors(
+    form: forms.BaseForm,
+    exc: ValidationError,
+    fields_for: Mapping[str, tuple[str, ...]] | None = None,
+) -> None:
+    """A service's refusal shown on the form: by the field it names (or the first of
+    `fields_for[name]` the form has, where the form's fields differ from the model's), else above
+    the fields."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for field, errors in exc.error_dict.items():
+        names = (field, *(fields_for or {}).get(field, ()))
+        form.add_error(next((n for n in names if n in form.fields), None), errors)
+
+
 @contextmanager
 def django_errors() -> Iterator[None]:
     """Inside, a parser's InvalidValue leaves as a ValidationError, as forms and models expect."""

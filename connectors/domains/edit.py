@@ -7,12 +7,12 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.forms import BaseForm
 from django.http import HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect
 
 from connectors.domains.forms import DomainTypeForm
 from eac import services
+from eac.formfields import add_service_errors
 from eac.models import AcceptedDomain
 from eac.roles import Capability
 from eac.tenancy import TenantRequest
@@ -46,15 +46,6 @@ def _updated(request: TenantRequest, domain: AcceptedDomain, form: DomainTypeFor
             match_subdomains=form.cleaned_data["match_subdomains"],
         )
     except ValidationError as exc:
-        add_errors(form, exc)
+        add_service_errors(form, exc)
         return False
     return True
-
-
-def add_errors(form: BaseForm, exc: ValidationError) -> None:
-    """A service's refusal shown on the form: by the field it names, else above the fields."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)

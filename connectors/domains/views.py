@@ -14,10 +14,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.vary import vary_on_headers
 
-from connectors.domains.edit import add_errors, domain_type_edit
+from connectors.domains.edit import domain_type_edit
 from connectors.domains.forms import DOMAIN_TYPE_HELP, AcceptedDomainAddForm, DomainTypeForm
 from connectors.selectors import connectors_using_domain
 from eac import services
+from eac.formfields import add_service_errors
 from eac.models import AcceptedDomain
 from eac.roles import Capability
 from eac.tenancy import TenantRequest, capability_required, get_for_tenant, tenant_required
@@ -80,7 +81,7 @@ def accepted_domain_add(request: TenantRequest) -> HttpResponse:
                 match_subdomains=form.cleaned_data["match_subdomains"],
             )
         except ValidationError as exc:
-            add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"{domain.name} was added as an accepted domain.")
             return redirect("accepted_domains")

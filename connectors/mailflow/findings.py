@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from connectors.endpoints import ConnectorType
 from connectors.mailflow.facts import router_for_tenant
-from connectors.mailflow.routing import ConnectorFact, Router
+from connectors.mailflow.routing import ConnectorFact, Decision, Router
 from connectors.models import InboundConnector, OutboundConnector
 from eac.models import AcceptedDomain, DomainType, Mailbox, MailboxLocation, Tenant
 
@@ -47,11 +47,7 @@ def _missing_outbound(
 ) -> list[Finding]:
     findings = []
     for mailbox in mailboxes:
-        decision = router.decide(mailbox.address)
-        if (
-            decision.connector is None
-            or decision.connector.connector_type != ConnectorType.ON_PREMISES
-        ):
+        if not _to_your_server(router.decide(mailbox.address)):
             findings.append(
                 Finding(
                     "error",
@@ -61,11 +57,7 @@ def _missing_outbound(
                 )
             )
     for domain in relay:
-        decision = router.decide_domain(domain.name)
-        if (
-            decision.connector is None
-            or decision.connector.connector_type != ConnectorType.ON_PREMISES
-        ):
+        if not _to_your_server(router.decide_domain(domain.name)):
             findings.append(
                 Finding(
                     "error",
@@ -75,6 +67,14 @@ def _missing_outbound(
                 )
             )
     return findings
+
+
+def _to_your_server(decision: Decision) -> bool:
+    """Office 365 would send this mail through a connector to your organization's server."""
+    return (
+        decision.connector is not None
+        and decision.connector.connector_type == ConnectorType.ON_PREMISES
+    )
 
 
 def _missing_inbound(inbound: list[InboundConnector], mailboxes: list[Mailbox]) -> list[Finding]:

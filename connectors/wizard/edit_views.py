@@ -37,7 +37,7 @@ from connectors.wizard.draft_validation import (
     kept_recipients,
 )
 from connectors.wizard.forms import AnswerForm
-from eac.formfields import LIST_ACTION, apply_list_action
+from eac.formfields import LIST_ACTION, add_service_errors, apply_list_action
 from eac.roles import Capability
 from eac.tenancy import TenantRequest, capability_required, get_for_tenant
 
@@ -151,7 +151,7 @@ def connector_edit(request: TenantRequest, direction: str, pk: uuid.UUID, key: s
             request, exc.current, step, form, _sign(exc.current), status=409, conflict=exc
         )
     except ValidationError as exc:
-        _add_errors(form, exc)
+        add_service_errors(form, exc, FORM_FIELDS_FOR)
         return _edit_page(request, connector, step, form, token, pending=pending, status=422)
     except ObjectDoesNotExist:
         messages.error(request, f"{connector.name} was deleted by someone else.")
@@ -275,15 +275,6 @@ def _unsign(token: str, connector: AnyConnector) -> dict[str, Any]:
     if opened.get("id") != str(connector.pk):
         raise BadRequest("This page belongs to another connector.")
     return opened
-
-
-def _add_errors(form: forms.Form, exc: ValidationError) -> None:
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for field, errors in exc.error_dict.items():
-        names = (field, *FORM_FIELDS_FOR.get(field, ()))
-        form.add_error(next((n for n in names if n in form.fields), None), errors)
 
 
 def _conflict_text(exc: ConnectorConflict) -> list[str]:
