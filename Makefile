@@ -34,12 +34,12 @@ migrations-check: $(STAMP)
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 
 bench: $(STAMP)
-	$(PY) bench/run.py
+	$(PY) bench/pages.py
+	-pg_isready -q -h 127.0.0.1 && $(PY) bench/pages.py --postgres postgres://postgres@127.0.0.1:5432/eac_bench_pages
 	$(PY) bench/validation.py
 	EAC_BENCH_RTT_MS=50 $(PY) bench/validation.py
-	$(PY) bench/wizard.py
 	$(PY) bench/training.py
-	-pg_isready -q -h 127.0.0.1 && $(PY) bench/wizard.py --postgres postgres://postgres@127.0.0.1:5432/eac_bench_wizard
+	$(PY) bench/class_load.py
 	$(PY) bench/routing.py
 
 clean:

@@ -108,6 +108,9 @@ class OutboundConnector(Connector):
     last_validation_timestamp = models.DateTimeField(null=True, blank=True)
 
     class Meta(Connector.Meta):
+        # The list sorts by status, then name, in the database (connectors/selectors.py); the
+        # name constraint's index serves the sort by name.
+        indexes = [models.Index("tenant", "enabled", Lower("name"), name="outbound_by_status")]
         constraints = [
             models.UniqueConstraint("tenant", Lower("name"), name="outbound_connector_name_unique"),
             models.CheckConstraint(
@@ -173,6 +176,7 @@ class InboundConnector(Connector):
     tls_sender_certificate_name = models.CharField(max_length=255, blank=True)
 
     class Meta(Connector.Meta):
+        indexes = [models.Index("tenant", "enabled", Lower("name"), name="inbound_by_status")]
         constraints = [
             models.UniqueConstraint("tenant", Lower("name"), name="inbound_connector_name_unique"),
         ]

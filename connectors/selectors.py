@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlencode
 
-from connectors.endpoints import SHORT_NAMES, Endpoint, far_end
+from django.db.models import Case, QuerySet, Value, When
+from django.db.models.functions import Lower
+
+from connectors.endpoints import SHORT_NAMES, ConnectorType, Endpoint
 from connectors.models import ConnectorDraft, InboundConnector, OutboundConnector
 from connectors.services import AnyConnector
 from eac.models import AcceptedDomain, Tenant
@@ -19,7 +22,6 @@ from eac.values import DomainPattern, parse_domain_pattern
 SortKey = Literal["status", "name", "from", "to"]
 SORT_KEYS: tuple[SortKey, ...] = ("status", "name", "from", "to")
 COLUMN_LABELS: dict[SortKey, str] = {"status": "Status", "name": "Name", "from": "From", "to": "To"}
-ROW_FIELDS = ("id", "name", "enabled", "connector_type")  # the list never needs the JSON lists
 
 
 def column_headers(
@@ -77,29 +79,66 @@ class ConnectorRow:
 
 
 def connector_rows(
-    *, tenant: Tenant, search: str = "", sort: SortKey = "status", descending: bool = False
+    *,
+    tenant: Tenant,
+    search: str = "",
+    sort: SortKey = "status",
+    descending: bool = False,
+    limit: int | None = None,
 ) -> list[ConnectorRow]:
-    """Both directions in one list, as the New EAC shows them, filtered by name and sorted."""
-    search = search.strip()
-    rows = [
-        ConnectorRow(str(pk), "outbound", name, enabled, Endpoint.OFFICE_365, far_end(kind))
-        for pk, name, enabled, kind in OutboundConnector.objects.filter(
-            tenant=tenant, name__icontains=search
-        ).values_list(*ROW_FIELDS)
-    ] + [
-        ConnectorRow(str(pk), "inbound", name, enabled, far_end(kind), Endpoint.OFFICE_365)
-        for pk, name, enabled, kind in InboundConnector.objects.filter(
-            tenant=tenant, name__icontains=search
-        ).values_list(*ROW_FIELDS)
+    """Both directions in one list, as the New EAC shows them, filtered by name, sorted (ties in
+    name order) and cut to `limit` rows by the database, so a page of rows costs the same in a
+    tenant of ten connectors or ten thousand (docs/architecture.md, "Pages and tenant size")."""
+    column = {"status": "enabled", "name": "folded_name", "from": "source", "to": "target"}[sort]
+    rows = (
+        _row_values(OutboundConnector, tenant, search)
+        .union(_row_values(InboundConnector, tenant, search), all=True)
+        .order_by(f"-{column}" if descending else column, "folded_name")
+    )
+    return [
+        ConnectorRow(str(pk), direction, name, enabled, Endpoint(source), Endpoint(target))
+        for pk, direction, name, enabled, source, target, _ in (
+            rows[:limit] if limit is not None else rows
+        )
     ]
-    keys = {
-        "status": lambda r: r.status,
-        "name": lambda r: r.name.casefold(),
-        "from": lambda r: r.source_short,
-        "to": lambda r: r.target_short,
-    }
-    rows.sort(key=lambda r: r.name.casefold())  # ties keep name order, whichever column sorts
-    rows.sort(key=keys[sort], reverse=descending)
+
+
+def connector_count(*, tenant: Tenant, search: str = "") -> int:
+    """How many connectors `connector_rows` would list without a limit."""
+    return sum(
+        _named(model.objects.filter(tenant=tenant), search).count()
+        for model in (OutboundConnector, InboundConnector)
+    )
+
+
+def _named(connectors: QuerySet[Any], search: str) -> QuerySet[Any]:
+    """Connectors whose name contains `search`; all of them without a LIKE when it's empty."""
+    search = search.strip()
+    return connectors.filter(name__icontains=search) if search else connectors
+
+
+def _row_values(
+    model: type[OutboundConnector] | type[InboundConnector], tenant: Tenant, search: str
+) -> QuerySet[Any, tuple[Any, ...]]:
+    """One direction's rows as the columns the list sorts on. The ends are the endpoints' values,
+    which sort as their short names do (O365, Partner org, Your org)."""
+    far = Case(
+        When(connector_type=ConnectorType.ON_PREMISES, then=Value(Endpoint.YOUR_ORG.value)),
+        default=Value(Endpoint.PARTNER.value),
+    )
+    office_365 = Value(Endpoint.OFFICE_365.value)
+    outbound = model is OutboundConnector
+    rows: QuerySet[Any, tuple[Any, ...]] = (
+        _named(model.objects.filter(tenant=tenant), search)
+        .annotate(
+            listed_as=Value("outbound" if outbound else "inbound"),
+            source=office_365 if outbound else far,
+            target=far if outbound else office_365,
+            folded_name=Lower("name"),
+        )
+        .values_list("id", "listed_as", "name", "enabled", "source", "target", "folded_name")
+        .order_by()  # the models' own ordering isn't allowed inside a UNION
+    )
     return rows
 
 
@@ -124,10 +163,13 @@ def connectors_using_domain(domain: AcceptedDomain) -> list[str]:
 
 
 def tenant_draft(request: TenantRequest, draft_id: str | uuid.UUID) -> ConnectorDraft:
-    """The draft, with its validation run (every step shows or checks it)."""
-    return get_for_tenant(
+    """The draft, with its validation run (every step shows or checks it) and its tenant, the
+    one the request already holds."""
+    draft = get_for_tenant(
         ConnectorDraft.objects.select_related("validation_run"), request.tenant, pk=draft_id
     )
+    draft.tenant = request.tenant  # the same row: get_for_tenant matched on it
+    return draft
 
 
 def tenant_connector(request: TenantRequest, direction: str, pk: str | uuid.UUID) -> AnyConnector:

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from connectors.mailflow.facts import configuration_changed
 from connectors.models import Connector, InboundConnector, OutboundConnector
 from eac.audit import audit_record, snapshot
 from eac.models import Tenant, User
@@ -154,6 +155,7 @@ def connector_update(
     if not updated:  # saved by someone else between the read above and this write
         fresh = model.objects.get(pk=current.pk)
         raise ConnectorConflict(current=fresh, changed=_changed_since(opened, fresh))
+    configuration_changed(current.tenant_id)  # QuerySet.update sends no signal
     current.refresh_from_db()
     audit_record(
         tenant=current.tenant,
@@ -178,6 +180,7 @@ def connector_set_enabled(
     model.objects.filter(pk=current.pk).update(
         enabled=enabled, version=F("version") + 1, changed_at=timezone.now()
     )
+    configuration_changed(current.tenant_id)  # QuerySet.update sends no signal
     current.refresh_from_db()
     audit_record(
         tenant=current.tenant,

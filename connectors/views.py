@@ -13,12 +13,21 @@ from django.views.decorators.vary import vary_on_headers
 from connectors.interchange.views import powershell_context
 from connectors.mailflow.findings import configuration_findings
 from connectors.models import InboundConnector, OutboundConnector
-from connectors.selectors import SORT_KEYS, SortKey, column_headers, connector_rows
+from connectors.selectors import (
+    SORT_KEYS,
+    SortKey,
+    column_headers,
+    connector_count,
+    connector_rows,
+)
 from connectors.summaries import connector_sections, validation_result
 from eac.tenancy import TenantRequest, get_for_tenant, tenant_required
 from validation.selectors import latest_run
 
 PAGE = 100  # rows shown at first; "Show more" adds as many again
+# Configuration check findings shown at first (errors come first); a large tenant can have
+# thousands, and the page would cost as many.
+FINDINGS_SHOWN = 10
 
 
 def _limit(text: str) -> int:
@@ -30,15 +39,18 @@ def list_context(request: TenantRequest) -> dict[str, Any]:
     sort_param = request.GET.get("sort", "status")
     sort: SortKey = sort_param if sort_param in SORT_KEYS else "status"  # type: ignore[assignment]
     descending = request.GET.get("desc") == "1"
-    rows = connector_rows(tenant=request.tenant, search=search, sort=sort, descending=descending)
     limit = _limit(request.GET.get("limit", ""))
+    rows = connector_rows(
+        tenant=request.tenant, search=search, sort=sort, descending=descending, limit=limit
+    )
+    total = connector_count(tenant=request.tenant, search=search)
     more = {"q": search, "sort": sort, "limit": limit + PAGE} | (
         {"desc": "1"} if descending else {}
     )
     return {
-        "rows": rows[:limit],
-        "total": len(rows),
-        "more_query": urlencode(more) if len(rows) > limit else "",
+        "rows": rows,
+        "total": total,
+        "more_query": urlencode(more) if total > limit else "",
         "list_url": reverse("connectors:list"),
         "search": search,
         "sort": sort,
@@ -58,7 +70,12 @@ def connector_list(request: TenantRequest) -> HttpResponse:
         # The table, plus the item count and sort state swapped in out of band.
         return render(request, "connectors/list.html#table", context | {"oob": True})
     findings = configuration_findings(request.tenant)  # full page only, not on every search
-    return render(request, "connectors/list.html", context | {"findings": findings})
+    shown = findings if request.GET.get("checks") == "all" else findings[:FINDINGS_SHOWN]
+    return render(
+        request,
+        "connectors/list.html",
+        context | {"findings": shown, "findings_total": len(findings)},
+    )
 
 
 @vary_on_headers("HX-Request")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -66,12 +67,27 @@ class Tenant(models.Model):
         max_length=16, choices=SelectionOrder.choices, default=SelectionOrder.MOST_SPECIFIC
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # A new random value whenever its connectors, accepted domains or mailboxes change, so what
+    # is worked out from them can be kept until then (connectors/mailflow/facts.py). Random, not
+    # a counter: a change rolled back must not leave its value to be reused by the next one.
+    configuration_stamp = models.UUIDField(default=uuid.uuid4, editable=False)
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Saving a tenant read earlier never puts back the stamp it was read with: only
+        `connectors.mailflow.facts.configuration_changed` writes a new one."""
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name != "configuration_stamp"
+            ]
+        super().save(*args, **kwargs)
 
     @property
     def validation_sender(self) -> str:

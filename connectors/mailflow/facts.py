@@ -8,16 +8,23 @@ connector carries) and the training checks all read through here (docs/routing.m
 
 from __future__ import annotations
 
+import threading
 import uuid
-from collections.abc import Iterable
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from functools import cached_property
+from typing import Any, Generic, TypeVar
+
+from django.db.models.signals import post_delete, post_save
 
 from connectors.endpoints import ConnectorType
 from connectors.mailflow import explorer
 from connectors.mailflow.routing import AcceptedDomainFact, ConnectorFact, Router
 from connectors.models import InboundConnector, OutboundConnector
 from eac.models import AcceptedDomain, DomainType, Mailbox, MailboxLocation, Tenant
-from eac.values import parse_domain_pattern, parse_validation_recipient
+from eac.values import DomainPattern, parse_domain_pattern, parse_validation_recipient
+
+T = TypeVar("T")
 
 # What selection needs of an outbound connector, after its id, in ConnectorFact's order.
 _FACT_FIELDS = (
@@ -63,13 +70,82 @@ def router_for_tenant(tenant: Tenant, order: str | None = None) -> Router:
     )
 
 
+def configuration_changed(tenant_id: int) -> None:
+    """Gives the tenant a new configuration stamp, so what was worked out from its connectors,
+    accepted domains and mailboxes is worked out again. Saving or deleting one of those models
+    calls it (the receivers below); a write that sends no signal (QuerySet.update, bulk_create)
+    calls it itself, in the same transaction."""
+    Tenant.objects.filter(pk=tenant_id).update(configuration_stamp=uuid.uuid4())
+
+
+def _configuration_row_changed(sender: type, instance: Any, **kwargs: Any) -> None:
+    configuration_changed(instance.tenant_id)
+
+
+for _model in (OutboundConnector, InboundConnector, AcceptedDomain, Mailbox):
+    for _signal in (post_save, post_delete):
+        _signal.connect(_configuration_row_changed, sender=_model, dispatch_uid="configuration")
+
+
+class PerConfiguration(Generic[T]):
+    """Values worked out from a tenant's mail-flow configuration, kept in this process until the
+    configuration changes: one query for the tenant's stamp instead of reading every connector,
+    so a page costs the same in a tenant of ten connectors or ten thousand (docs/architecture.md,
+    "Pages and tenant size"). `build(tenant, order)` must only read; the value is shared between
+    requests and threads, so nobody may change it."""
+
+    def __init__(self, build: Callable[[Tenant, str], T], size: int = 64) -> None:
+        self._build, self._size = build, size
+        self._values: OrderedDict[tuple[int, uuid.UUID, str], T] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, tenant: Tenant) -> T:
+        stamp, order = (
+            Tenant.objects.filter(pk=tenant.pk)
+            .values_list("configuration_stamp", "connector_selection_order")
+            .get()
+        )
+        key = (tenant.pk, stamp, order)
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]
+        value = self._build(tenant, order)  # outside the lock: another tenant needn't wait
+        with self._lock:
+            self._values[key] = value
+            while len(self._values) > self._size:
+                self._values.popitem(last=False)
+        return value
+
+
 class TenantMailFlow:
     """A tenant's mail-flow configuration, read once on first use (four queries: accepted
     domains, mailboxes, outbound and inbound connectors), then asked as often as needed — the
     training checks ask several questions of one sandbox in a row."""
 
-    def __init__(self, tenant: Tenant) -> None:
+    def __init__(self, tenant: Tenant, order: str | None = None) -> None:
         self.tenant = tenant
+        self.order = order or tenant.connector_selection_order
+
+    @classmethod
+    def current(cls, tenant: Tenant) -> TenantMailFlow:
+        """The tenant's flow as configured now, read once and shared until the configuration
+        changes (PerConfiguration); the pages that only ask questions use it."""
+        return _current_flows.get(tenant)
+
+    @classmethod
+    def _read_for_sharing(cls, tenant: Tenant, order: str) -> TenantMailFlow:
+        flow = cls(tenant, order)
+        # Everything worked out now, before another thread can see it.
+        for name in (
+            "mailboxes",
+            "_router",
+            "_inbound_facts",
+            "_partner_patterns",
+            "_accepted_by_name",
+        ):
+            getattr(flow, name)
+        return flow
 
     @classmethod
     def for_tenants(cls, tenants: Iterable[Tenant]) -> dict[int, TenantMailFlow]:
@@ -108,15 +184,26 @@ class TenantMailFlow:
     def inbound(self) -> list[InboundConnector]:
         return list(InboundConnector.objects.filter(tenant=self.tenant))
 
+    @cached_property
+    def _accepted_by_name(self) -> dict[str, AcceptedDomain]:
+        return {d.name: d for d in self.accepted_domains}
+
     def accepted_facts(self) -> list[AcceptedDomainFact]:
         return [AcceptedDomainFact(d.name, d.match_subdomains) for d in self.accepted_domains]
 
     def router(self, order: str | None = None) -> Router:
         """`order` defaults to the tenant's connector selection order setting."""
+        return self._router if order in (None, self.order) else self._build_router(order)
+
+    @cached_property
+    def _router(self) -> Router:
+        return self._build_router(self.order)
+
+    def _build_router(self, order: str | None) -> Router:
         return Router(
             [_connector_fact(c.pk, *(getattr(c, f) for f in _FACT_FIELDS)) for c in self.outbound],
             self.accepted_facts(),
-            order or self.tenant.connector_selection_order,
+            order or self.order,
         )
 
     def explore(self, sender: str, recipient: str) -> explorer.Path:
@@ -128,6 +215,10 @@ class TenantMailFlow:
             router=self.router(),
             inbound=self.inbound_facts(),
         )
+
+    @cached_property
+    def _partner_patterns(self) -> list[DomainPattern]:
+        return [parse_domain_pattern(p) for p in self.partner_domains()]
 
     def partner_domains(self) -> list[str]:
         patterns = [
@@ -164,22 +255,22 @@ class TenantMailFlow:
                 place,
                 f"{mailbox.display_name}'s mailbox: {mailbox.get_location_display()}",
             )
-        for d in self.accepted_domains:
-            if domain == d.name or (d.match_subdomains and domain.endswith(f".{d.name}")):
-                if d.domain_type == DomainType.INTERNAL_RELAY:
-                    return explorer.Party(
-                        address,
-                        domain,
-                        explorer.YOUR_ORG,
-                        f"{d.name} is an Internal relay domain: recipients not in Office 365 are on your email server",
-                    )
+        accepted = self._accepted_by_name.get(self._router.accepted_as(domain) or "")
+        if accepted is not None:
+            if accepted.domain_type == DomainType.INTERNAL_RELAY:
                 return explorer.Party(
                     address,
                     domain,
-                    explorer.OFFICE_365,
-                    f"{d.name} is an Authoritative domain: its mailboxes are in Office 365",
+                    explorer.YOUR_ORG,
+                    f"{accepted.name} is an Internal relay domain: recipients not in Office 365 are on your email server",
                 )
-        if any(parse_domain_pattern(p).matches(domain) for p in self.partner_domains()):
+            return explorer.Party(
+                address,
+                domain,
+                explorer.OFFICE_365,
+                f"{accepted.name} is an Authoritative domain: its mailboxes are in Office 365",
+            )
+        if any(pattern.matches(domain) for pattern in self._partner_patterns):
             return explorer.Party(
                 address, domain, explorer.PARTNER, "a partner domain named by a partner connector"
             )
@@ -188,6 +279,10 @@ class TenantMailFlow:
         )
 
     def inbound_facts(self) -> list[explorer.InboundFact]:
+        return self._inbound_facts
+
+    @cached_property
+    def _inbound_facts(self) -> list[explorer.InboundFact]:
         facts = []
         for c in self.inbound:
             if c.tls_sender_certificate_name:
@@ -202,3 +297,6 @@ class TenantMailFlow:
                 )
             )
         return facts
+
+
+_current_flows = PerConfiguration(TenantMailFlow._read_for_sharing)

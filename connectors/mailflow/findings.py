@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from connectors.endpoints import ConnectorType
-from connectors.mailflow.facts import router_for_tenant
+from connectors.mailflow.facts import PerConfiguration, TenantMailFlow
 from connectors.mailflow.routing import ConnectorFact, Decision, Router
 from connectors.models import InboundConnector, OutboundConnector
 from eac.models import AcceptedDomain, DomainType, Mailbox, MailboxLocation, Tenant
@@ -22,24 +22,26 @@ class Finding:
 
 
 def configuration_findings(tenant: Tenant) -> list[Finding]:
-    router = router_for_tenant(tenant)
-    outbound = list(OutboundConnector.objects.filter(tenant=tenant))
-    inbound = list(InboundConnector.objects.filter(tenant=tenant))
-    on_premises = list(Mailbox.objects.filter(tenant=tenant, location=MailboxLocation.YOUR_ORG))
-    relay = list(
-        AcceptedDomain.objects.filter(tenant=tenant, domain_type=DomainType.INTERNAL_RELAY)
-    )
+    """The findings for the tenant as configured now: worked out once per configuration and
+    kept until it changes (facts.PerConfiguration), so the Connectors page doesn't read every
+    connector on every visit."""
+    return _findings.get(tenant)
+
+
+def findings_for(flow: TenantMailFlow) -> list[Finding]:
+    router = flow.router()
+    on_premises = [m for m in flow.mailbox_list if m.location == MailboxLocation.YOUR_ORG]
+    relay = [d for d in flow.accepted_domains if d.domain_type == DomainType.INTERNAL_RELAY]
     return [
         *_missing_outbound(router, on_premises, relay),
-        *_missing_inbound(inbound, on_premises),
-        *_star_routes(outbound),
-        *_overlaps(outbound, inbound),
-        *_never_chosen(
-            router,
-            outbound,
-            list(AcceptedDomain.objects.filter(tenant=tenant).values_list("name", flat=True)),
-        ),
+        *_missing_inbound(flow.inbound, on_premises),
+        *_star_routes(flow.outbound),
+        *_overlaps(flow.outbound, flow.inbound),
+        *_never_chosen(router, flow.outbound, [d.name for d in flow.accepted_domains]),
     ]
+
+
+_findings = PerConfiguration(lambda tenant, order: findings_for(TenantMailFlow.current(tenant)))
 
 
 def _missing_outbound(

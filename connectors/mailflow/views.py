@@ -11,7 +11,6 @@ from django.shortcuts import render
 from connectors.mailflow import diagram as explorer_diagram
 from connectors.mailflow.facts import TenantMailFlow
 from eac.formfields import ParsedField, validation_error
-from eac.models import Mailbox
 from eac.tenancy import TenantRequest, tenant_required
 from eac.values import InvalidValue, parse_validation_recipient
 
@@ -39,14 +38,12 @@ class ExplorerForm(forms.Form):
 
 @tenant_required
 def mail_flow_explorer(request: TenantRequest) -> HttpResponse:
-    mailboxes = list(Mailbox.objects.filter(tenant=request.tenant))
+    flow = TenantMailFlow.current(request.tenant)
     form = ExplorerForm(request.GET or None)
-    context: dict[str, Any] = {"form": form, "mailboxes": mailboxes}
+    context: dict[str, Any] = {"form": form, "mailboxes": flow.mailbox_list}
     if form.is_bound and form.is_valid():
         try:
-            path = TenantMailFlow(request.tenant).explore(
-                form.cleaned_data["sender"], form.cleaned_data["recipient"]
-            )
+            path = flow.explore(form.cleaned_data["sender"], form.cleaned_data["recipient"])
         except InvalidValue as exc:  # a stored pattern that no longer parses
             form.add_error(None, validation_error(exc))
         else:

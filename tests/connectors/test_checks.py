@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 
 from connectors.mailflow.findings import configuration_findings
 from connectors.models import InboundConnector, OutboundConnector
@@ -91,3 +92,22 @@ def test_the_connectors_page_shows_the_findings(demo: Tenant) -> None:
     html = client.get(reverse("connectors:list")).content.decode()
     assert "Configuration check" in html
     assert "Everything uses * as a recipient domain" in html
+
+
+def test_the_connectors_page_shows_ten_findings_and_all_of_them_on_request(
+    admin_client_: Client, contoso: Tenant
+) -> None:
+    for number in range(12):
+        make_outbound(
+            contoso, f"Partner {number:02}", connector_type="Partner", recipient_domains=["*"]
+        )
+    total = len(configuration_findings(contoso))
+    assert total > 12  # a * warning each, and "never chosen" for all but the first
+
+    page = admin_client_.get("/mail-flow/connectors/").content.decode()
+    assert page.count('<li class="finding-') == 10
+    assert f"Showing 10 of {total}." in page
+
+    everything = admin_client_.get("/mail-flow/connectors/", {"checks": "all"}).content.decode()
+    assert everything.count('<li class="finding-') == total
+    assert "Show all" not in everything

@@ -158,3 +158,33 @@ def test_a_long_list_shows_a_page_and_offers_more(admin_client_: Client, contoso
     ).content.decode()
     assert len(_rows(more)) == 152
     assert "Show more connectors" not in more
+
+
+def test_show_more_pages_through_both_directions_in_one_order(
+    admin_client_: Client, contoso: Tenant
+) -> None:
+    """The database sorts and cuts the page: a page is the start of the whole list's order,
+    ties broken by name whatever the case, and rows of both directions interleaved."""
+    for number in range(70):
+        make_outbound(
+            contoso, f"{'ab'[number % 2]}{number:03} out", recipient_domains=[f"d{number}.example"]
+        )
+        make_inbound(
+            contoso, f"{'AB'[number % 2]}{number:03} in", sender_domains=[f"p{number}.example"]
+        )
+    OutboundConnector.objects.filter(tenant=contoso, name__endswith="5 out").update(enabled=False)
+    everything = _rows(
+        admin_client_.get(reverse("connectors:list"), {"limit": "400"}).content.decode()
+    )
+    assert len(everything) == 142
+    expected = sorted(everything, key=lambda row: (row[0], row[1].casefold()))
+    assert everything == expected
+    first_page = _rows(admin_client_.get(reverse("connectors:list")).content.decode())
+    assert first_page[:100] == expected[:100]  # then the "Show more" row
+    descending = _rows(
+        admin_client_.get(
+            reverse("connectors:list"), {"sort": "from", "desc": "1", "limit": "400"}
+        ).content.decode()
+    )
+    by_name = sorted(everything, key=lambda row: row[1].casefold())
+    assert descending == sorted(by_name, key=lambda row: row[2], reverse=True)  # ties: by name

@@ -11,6 +11,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from connectors.mailflow.facts import configuration_changed
 from connectors.models import ConnectorDraft, OutboundConnector
 from eac.models import AcceptedDomain, Tenant
 
@@ -40,6 +41,7 @@ def _grow(tenant: Tenant, size: int) -> None:
     AcceptedDomain.objects.bulk_create(
         AcceptedDomain(tenant=tenant, name=f"d{i}.example") for i in range(size)
     )
+    configuration_changed(tenant.pk)  # bulk_create sends no signal
 
 
 def _counts(client: Client) -> list[int]:
