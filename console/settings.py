@@ -132,7 +132,14 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # Web and worker processes write to the same file: wait for the lock rather than fail, and
     # take it when a transaction starts, so two writers never deadlock upgrading a read lock.
-    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    # In WAL mode readers never wait for a writer (a class of 30 on `make run` stalled for
+    # seconds in the default rollback journal); synchronous=NORMAL is WAL's recommended setting:
+    # https://www.sqlite.org/wal.html and https://www.sqlite.org/pragma.html#pragma_synchronous
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Sign-in
@@ -140,6 +147,17 @@ AUTH_USER_MODEL = "eac.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # must be first: it refuses locked-out attempts
     "django.contrib.auth.backends.ModelBackend",
+]
+# Django's hashers, the first (PBKDF2) for every password a person sets; then the one for the
+# random passwords a training class generates, which key stretching doesn't strengthen (its
+# docstring and docs/training.md say why). A trainee's hash moves to the first at first sign-in.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+    "training.hashers.GeneratedPasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

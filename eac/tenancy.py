@@ -14,6 +14,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, render
+from django.utils.functional import SimpleLazyObject
 from django_htmx.middleware import HtmxDetails
 
 from eac.models import Membership, Tenant, User
@@ -39,11 +40,16 @@ def memberships_of(request: HttpRequest) -> list[Membership]:
     return list(Membership.objects.filter(user=request.user).select_related("tenant"))
 
 
-def choose_membership(memberships: list[Membership], tenant_id: object) -> Membership | None:
-    for membership in memberships:
-        if membership.tenant_id == tenant_id:
-            return membership
-    return memberships[0] if memberships else None
+def current_membership(request: HttpRequest) -> Membership | None:
+    """The membership of the organization chosen in the session, else the first by name. One
+    query, whatever the number of memberships: a trainer holds one for every sandbox of every
+    class they have run."""
+    if not request.user.is_authenticated:
+        return None
+    mine = Membership.objects.filter(user=request.user).select_related("tenant")
+    chosen = request.session.get(SESSION_KEY)
+    found = mine.filter(tenant_id=chosen).first() if isinstance(chosen, int) else None
+    return found or mine.first()
 
 
 class TenantMiddleware:
@@ -51,9 +57,9 @@ class TenantMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        memberships = memberships_of(request)
-        membership = choose_membership(memberships, request.session.get(SESSION_KEY))
-        request.memberships = memberships  # type: ignore[attr-defined]
+        membership = current_membership(request)
+        # All of them only for what lists them (the organization switcher of a full page).
+        request.memberships = SimpleLazyObject(lambda: memberships_of(request))  # type: ignore[attr-defined]
         request.membership = membership  # type: ignore[attr-defined]
         request.tenant = membership.tenant if membership else None  # type: ignore[attr-defined]
         return self.get_response(request)

@@ -3,7 +3,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.apps import AppConfig
+from django.contrib.auth.hashers import get_hasher
 from django.core import checks
+
+from training.hashers import GeneratedPasswordHasher
 
 
 class TrainingConfig(AppConfig):
@@ -12,6 +15,7 @@ class TrainingConfig(AppConfig):
 
     def ready(self) -> None:
         checks.register(scenario_files_check)
+        checks.register(password_hashers_check, checks.Tags.security)
 
 
 def scenario_files_check(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
@@ -28,3 +32,18 @@ def scenario_files_check(app_configs: Any = None, **kwargs: Any) -> list[checks.
                 checks.Error(str(exc), hint=f"Fix or remove {path}.", id="training.E001")
             )
     return problems
+
+
+def password_hashers_check(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """The hasher for generated passwords (training.hashers) does no key stretching: listed
+    first in PASSWORD_HASHERS, it would hash every password a person sets."""
+    if get_hasher("default").algorithm != GeneratedPasswordHasher.algorithm:
+        return []
+    return [
+        checks.Error(
+            "GeneratedPasswordHasher is first in PASSWORD_HASHERS, so it would hash the "
+            "passwords people choose, without key stretching.",
+            hint="List it after Django's default hasher (see docs/training.md).",
+            id="training.E002",
+        )
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import secrets
 from dataclasses import dataclass
 
@@ -11,10 +12,11 @@ from django.utils import timezone
 
 from eac import services as tenant_services
 from eac.audit import audit_record
-from eac.models import User
+from eac.models import Membership, User
 from eac.roles import Role
+from training.hashers import hash_generated_password
 from training.models import Answer, Seat, TrainingClass
-from training.sandbox import sandbox_build, sandbox_clear
+from training.sandbox import sandbox_build, sandbox_clear, sandboxes_copy
 from training.scenarios import Scenario, get_scenario
 from training.task_checks import answer_is_right
 
@@ -32,6 +34,13 @@ class Credential:
     seat_number: int
     email: str
     password: str
+
+
+def generated_password_entropy_bits() -> float:
+    """What a generated password is worth against guessing: each character is drawn uniformly
+    and independently (`secrets.choice`), so log2 of the number of possible passwords, about
+    81. Storing them with a cheap hasher (training.hashers) rests on this staying well over 64."""
+    return math.log2(len(_LETTERS)) + (PASSWORD_LENGTH - 1) * math.log2(len(_PASSWORD_ALPHABET))
 
 
 def generate_password() -> str:
@@ -84,28 +93,53 @@ def _class_create(
     training_class = TrainingClass.objects.create(
         name=name.strip(), scenario=scenario.id, trainer=trainer, creation_token=creation_token
     )
-    credentials = [_seat_create(training_class, scenario, n) for n in range(1, trainees + 1)]
+    numbers = range(1, trainees + 1)
+    # The first sandbox through the console's services, the others copied from it.
+    first = tenant_services.tenant_create(
+        name=_sandbox_name(training_class, 1), initial_label=_sandbox_label(training_class, 1)
+    )
+    sandbox_build(first, scenario)
+    others = sandboxes_copy(
+        first,
+        [
+            (_sandbox_name(training_class, n), _sandbox_label(training_class, n))
+            for n in numbers[1:]
+        ],
+    )
+    tenants = [first, *others]
+    credentials = [
+        Credential(n, trainee_email(training_class.pk, n), generate_password()) for n in numbers
+    ]
+    accounts = User.objects.bulk_create(
+        User(
+            email=c.email,
+            display_name=f"Trainee {c.seat_number}",
+            password=hash_generated_password(c.password),
+        )
+        for c in credentials
+    )
+    Seat.objects.bulk_create(
+        Seat(training_class=training_class, number=n, trainee=account, tenant=tenant)
+        for n, account, tenant in zip(numbers, accounts, tenants, strict=True)
+    )
+    Membership.objects.bulk_create(
+        membership
+        for account, tenant in zip(accounts, tenants, strict=True)
+        for membership in (
+            Membership(tenant=tenant, user=account, role=Role.ORGANIZATION_MANAGEMENT),
+            # The trainer may look at every sandbox, without changing it.
+            Membership(tenant=tenant, user=trainer, role=Role.VIEW_ONLY),
+        )
+    )
     return training_class, credentials
 
 
-def _seat_create(training_class: TrainingClass, scenario: Scenario, number: int) -> Credential:
-    tenant = tenant_services.tenant_create(
-        name=f"{training_class.name} · Trainee {number} (class {training_class.pk})",
-        initial_label=f"class{training_class.pk}-trainee{number}",
-    )
-    sandbox_build(tenant, scenario)
-    password = generate_password()
-    email = trainee_email(training_class.pk, number)
-    trainee = User.objects.create_user(email, password, display_name=f"Trainee {number}")
-    Seat.objects.create(
-        training_class=training_class, number=number, trainee=trainee, tenant=tenant
-    )
-    tenant_services.membership_grant(tenant=tenant, user=trainee, role=Role.ORGANIZATION_MANAGEMENT)
-    # The trainer may look at every sandbox, without changing it.
-    tenant_services.membership_grant(
-        tenant=tenant, user=training_class.trainer, role=Role.VIEW_ONLY
-    )
-    return Credential(number, email, password)
+def _sandbox_name(training_class: TrainingClass, number: int) -> str:
+    return f"{training_class.name} · Trainee {number} (class {training_class.pk})"
+
+
+def _sandbox_label(training_class: TrainingClass, number: int) -> str:
+    return f"class{training_class.pk}-trainee{number}"
 
 
 def _refuse_if_closed(training_class: TrainingClass) -> None:
@@ -150,7 +184,7 @@ def seat_new_password(*, seat: Seat, actor: User) -> Credential:
     """A new password for a trainee who lost theirs, returned once; the old one stops working."""
     _refuse_if_closed(seat.training_class)
     password = generate_password()
-    seat.trainee.set_password(password)
+    seat.trainee.password = hash_generated_password(password)
     seat.trainee.save(update_fields=["password"])
     audit_record(
         tenant=seat.tenant,

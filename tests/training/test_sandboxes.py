@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from django.apps import apps
 from django.forms.models import model_to_dict
 from django.urls import reverse
 
@@ -22,6 +23,7 @@ from lab.smtp import Delivery
 from tests.conftest import make_outbound
 from tests.training.conftest import sign_in
 from training.models import Answer, Seat
+from training.sandbox import SANDBOX_ROWS
 from training.scenarios import all_scenarios
 from training.services import answer_record, class_close, seat_reset
 from validation.models import ValidationRun
@@ -190,3 +192,64 @@ def test_closing_a_class_stops_sign_ins_and_keeps_the_sandboxes(make_class) -> N
     assert OutboundConnector.objects.filter(tenant=seat.tenant, name="Work to review").exists()
     with pytest.raises(Exception, match="closed"):
         seat_reset(seat=seat, actor=training_class.trainer)
+
+
+# --- A class's sandboxes: the first built through the services, the others copied from it -------
+
+
+def _as_seen_in(tenant: Tenant, value: Any) -> str:
+    """A sandbox's state or trail with what makes the tenant itself (its initial domain, its id)
+    written the same for every tenant."""
+    return repr(value).replace(tenant.initial_domain, "<initial domain>")
+
+
+def trail_of(tenant: Tenant) -> list[tuple[Any, ...]]:
+    """The audit trail without ids and times, each event's target checked to be the tenant's."""
+    models = {m._meta.model_name: m for m in SANDBOX_ROWS}
+    trail = []
+    for event in AuditEvent.objects.filter(tenant=tenant):
+        target = models[event.target_type]._default_manager.get(pk=event.target_id)
+        assert target.tenant_id == tenant.pk  # type: ignore[attr-defined]
+        snapshot = {**(event.after or {})}
+        assert snapshot.pop("tenant", tenant.pk) == tenant.pk
+        trail.append((event.action, event.target_label, event.actor_id, event.before, snapshot))
+    return sorted(trail, key=repr)
+
+
+def rows_per_model(tenant: Tenant) -> dict[str, int]:
+    """How many rows of each model point at the tenant: every model, so one a sandbox starts
+    writing is noticed even if nobody thought of copying it."""
+    counts = {}
+    for model in apps.get_models():
+        for field in model._meta.concrete_fields:
+            if field.is_relation and field.related_model is Tenant:
+                counts[f"{model._meta.label}.{field.name}"] = model._default_manager.filter(
+                    **{field.name: tenant}
+                ).count()
+    return counts
+
+
+@pytest.mark.parametrize("scenario", all_scenarios(), ids=lambda s: s.id)
+def test_every_sandbox_of_a_class_starts_as_the_services_built_the_first(
+    make_class, scenario
+) -> None:
+    training_class, _ = make_class(scenario.id, trainees=3)
+    first, *others = (seat.tenant for seat in training_class.seats.select_related("tenant"))
+    for tenant in others:
+        assert _as_seen_in(tenant, state_of(tenant)) == _as_seen_in(first, state_of(first))
+        assert _as_seen_in(tenant, trail_of(tenant)) == _as_seen_in(first, trail_of(first))
+        assert rows_per_model(tenant) == rows_per_model(first)
+        assert AcceptedDomain.objects.filter(tenant=tenant, name=tenant.initial_domain).exists()
+    assert len({t.initial_domain for t in [first, *others]}) == 3
+
+
+def test_a_copied_sandbox_resets_to_the_state_it_started_in(make_class) -> None:
+    training_class, _ = make_class("which-connector-wins", trainees=2)
+    seat = training_class.seats.select_related("tenant", "trainee").get(number=2)
+    at_start, trail_at_start = state_of(seat.tenant), audit_actions(seat.tenant)
+    change_everything(seat)
+
+    seat = seat_reset(seat=seat, actor=training_class.trainer)
+
+    assert state_of(seat.tenant) == at_start
+    assert audit_actions(seat.tenant) == sorted([*trail_at_start, "sandbox.reset"])

@@ -6,6 +6,7 @@ import csv
 import io
 import re
 from html import unescape
+from urllib.parse import urljoin
 
 import pytest
 from django.core.management import call_command
@@ -249,7 +250,12 @@ def test_the_class_page_shows_the_scenario_and_a_polled_progress_table(
     assert page.count("Not yet") == 2 * len(scenario.tasks)
     for name in ("class_reset", "class_close"):
         assert reverse(f"training:{name}", args=[training_class.pk]) in page
-    assert reverse("training:seat_reset", args=[training_class.pk, 2]) in page
+    # A row's links are relative to the class page: resolved there, they are the seat's pages.
+    targets = {
+        urljoin(url, href) for href in re.findall(r'(?:href|action)="(trainees/[^"]+)"', page)
+    }
+    for name in ("seat_reset", "seat_password", "seat_review"):
+        assert reverse(f"training:{name}", args=[training_class.pk, 2]) in targets
     assert "View sandbox" in page
 
 
@@ -286,7 +292,7 @@ def test_a_closed_class_says_so_and_offers_no_resets(
     page = _page(trainer_client, reverse("training:class", args=[training_class.pk]))
     assert "trainees can no longer sign in; their sandboxes are kept for review." in page
     assert reverse("training:class_reset", args=[training_class.pk]) not in page
-    assert reverse("training:seat_reset", args=[training_class.pk, 1]) not in page
+    assert "trainees/1/reset/" not in page
     assert 'hx-trigger="every 5s"' not in page  # nobody can change a thing any more
     assert "View sandbox" in page
 
@@ -484,7 +490,9 @@ def test_a_new_password_is_shown_once_and_the_old_one_and_its_sessions_stop_work
 ) -> None:
     training_class, credentials = make_class("hybrid", trainees=2)
     url = reverse("training:seat_password", args=[training_class.pk, 2])
-    assert url in _page(trainer_client, reverse("training:class", args=[training_class.pk]))
+    class_url = reverse("training:class", args=[training_class.pk])
+    assert urljoin(class_url, "trainees/2/password/") == url
+    assert 'href="trainees/2/password/"' in _page(trainer_client, class_url)
     confirm = _page(trainer_client, url)
     assert "Give Trainee 2 a new password?" in confirm
     open_session = _signed_in(credentials[1].email, credentials[1].password)
