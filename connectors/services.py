@@ -7,7 +7,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from connectors.mailflow.facts import configuration_changed
@@ -17,9 +18,10 @@ from eac.models import Tenant, User
 
 
 def connector_name_taken(*, tenant: Tenant, name: str, exclude_id: uuid.UUID | None = None) -> bool:
-    """Exchange keeps one namespace for inbound and outbound connectors of a tenant."""
+    """Exchange keeps one namespace for inbound and outbound connectors of a tenant. Compared as
+    the unique constraints compare (lower(name)), so their index answers it."""
     others = [
-        model.objects.filter(tenant=tenant, name__iexact=name)
+        model.objects.alias(folded=Lower("name")).filter(tenant=tenant, folded=Lower(Value(name)))
         for model in (OutboundConnector, InboundConnector)
     ]
     if exclude_id is not None:
