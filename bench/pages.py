@@ -145,19 +145,20 @@ def page_requests(client: Client, tenant: Tenant) -> dict[str, Request]:
 
 
 def wizard_requests(client: Client) -> dict[str, Request]:
-    """Each step's POST, in order, on the draft the first one starts (a draft moves on once per
-    step, so every round takes a new one)."""
-    draft: dict[str, Any] = {}
+    """Add a connector (a new draft), then each step's POST in order on that draft: a draft
+    moves on once per step, so every round starts a new one."""
+    draft: dict[str, str] = {}
 
-    def start_and_answer(key: str, data: dict[str, Any]) -> Any:
-        if key == WIZARD_STEPS[0][0]:
-            client.post(reverse("connectors:wizard_start"))
-            draft["pk"] = ConnectorDraft.objects.latest("created_at").pk
-        url = reverse("connectors:wizard_step", args=[draft["pk"], key])
-        return client.post(url, {"action": "next", **data})
+    def start() -> Any:
+        response = client.post(reverse("connectors:wizard_start"))
+        draft["url"] = response["Location"].rsplit("/", 2)[0]  # …/new/<draft>/<first step>/
+        return response
 
-    return {
-        f"Wizard: {key} (POST)": partial(start_and_answer, key, data) for key, data in WIZARD_STEPS
+    def answer(key: str, data: dict[str, Any]) -> Any:
+        return client.post(f"{draft['url']}/{key}/", {"action": "next", **data})
+
+    return {"Wizard: start (POST)": start} | {
+        f"Wizard: {key} (POST)": partial(answer, key, data) for key, data in WIZARD_STEPS
     }
 
 

@@ -13,6 +13,7 @@ from django.db.models import Case, QuerySet, Value, When
 from django.db.models.functions import Lower
 
 from connectors.endpoints import SHORT_NAMES, ConnectorType, Endpoint
+from connectors.mailflow.facts import TenantMailFlow
 from connectors.models import ConnectorDraft, InboundConnector, OutboundConnector
 from connectors.services import AnyConnector
 from eac.models import AcceptedDomain, Tenant
@@ -87,24 +88,33 @@ def connector_rows(
     limit: int | None = None,
 ) -> list[ConnectorRow]:
     """Both directions in one list, as the New EAC shows them, filtered by name, sorted (ties in
-    name order) and cut to `limit` rows by the database, so a page of rows costs the same in a
-    tenant of ten connectors or ten thousand (docs/architecture.md, "Pages and tenant size")."""
+    name order) and cut to `limit` rows. Each direction's first `limit` rows come sorted from
+    the database, where an index serves the usual orders, and the two short lists are merged
+    here: a page of rows costs the same in a tenant of ten connectors or ten thousand
+    (docs/architecture.md, "Pages and tenant size")."""
     column = {"status": "enabled", "name": "folded_name", "from": "source", "to": "target"}[sort]
-    rows = (
-        _row_values(OutboundConnector, tenant, search)
-        .union(_row_values(InboundConnector, tenant, search), all=True)
-        .order_by(f"-{column}" if descending else column, "folded_name")
-    )
+    order = (f"-{column}" if descending else column, "folded_name")
+    rows = [
+        row
+        for model in (OutboundConnector, InboundConnector)
+        for row in _row_values(model, tenant, search).order_by(*order)[:limit]
+    ]
+    position = _ROW_COLUMNS.index(column)
+    # As the database ordered each direction: by its folded name, then (stable) by the column.
+    rows.sort(key=lambda row: row[-1])
+    rows.sort(key=lambda row: row[position], reverse=descending)
     return [
         ConnectorRow(str(pk), direction, name, enabled, Endpoint(source), Endpoint(target))
-        for pk, direction, name, enabled, source, target, _ in (
-            rows[:limit] if limit is not None else rows
-        )
+        for pk, direction, name, enabled, source, target, _ in rows[:limit]
     ]
 
 
 def connector_count(*, tenant: Tenant, search: str = "") -> int:
-    """How many connectors `connector_rows` would list without a limit."""
+    """How many connectors `connector_rows` would list without a limit: without a search, what
+    the tenant's kept mail-flow configuration holds (no query while it is unchanged)."""
+    if not search.strip():
+        flow = TenantMailFlow.current(tenant)
+        return len(flow.outbound) + len(flow.inbound)
     return sum(
         _named(model.objects.filter(tenant=tenant), search).count()
         for model in (OutboundConnector, InboundConnector)
@@ -136,10 +146,12 @@ def _row_values(
             target=far if outbound else office_365,
             folded_name=Lower("name"),
         )
-        .values_list("id", "listed_as", "name", "enabled", "source", "target", "folded_name")
-        .order_by()  # the models' own ordering isn't allowed inside a UNION
+        .values_list(*_ROW_COLUMNS)
     )
     return rows
+
+
+_ROW_COLUMNS = ("id", "listed_as", "name", "enabled", "source", "target", "folded_name")
 
 
 def _covers(patterns: list[str], domain: str) -> bool:

@@ -138,6 +138,8 @@ class TenantMailFlow:
         flow = cls(tenant, order)
         # Everything worked out now, before another thread can see it.
         for name in (
+            "outbound",
+            "inbound",
             "mailboxes",
             "_router",
             "_inbound_facts",

@@ -188,3 +188,13 @@ def test_show_more_pages_through_both_directions_in_one_order(
     )
     by_name = sorted(everything, key=lambda row: row[1].casefold())
     assert descending == sorted(by_name, key=lambda row: row[2], reverse=True)  # ties: by name
+
+
+def test_a_name_with_markup_is_shown_as_text_in_the_row(
+    admin_client_: Client, contoso: Tenant
+) -> None:
+    make_outbound(contoso, 'Tom & "Jerry" <b>bold</b>', recipient_domains=["tom.example"])
+    html = admin_client_.get(reverse("connectors:list")).content.decode()
+    assert "Tom &amp; &quot;Jerry&quot; &lt;b&gt;bold&lt;/b&gt;</a>" in html
+    assert 'aria-label="Select Tom &amp; &quot;Jerry&quot; &lt;b&gt;bold&lt;/b&gt;"' in html
+    assert "<b>bold</b>" not in html
