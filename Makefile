@@ -38,6 +38,7 @@ bench: $(STAMP)
 	-pg_isready -q -h 127.0.0.1 && $(PY) bench/pages.py --postgres postgres://postgres@127.0.0.1:5432/eac_bench_pages
 	$(PY) bench/validation.py
 	EAC_BENCH_RTT_MS=50 $(PY) bench/validation.py
+	-redis-cli -h 127.0.0.1 ping > /dev/null && $(PY) bench/cli.py
 	$(PY) bench/training.py
 	$(PY) bench/class_load.py
 	$(PY) bench/routing.py

@@ -248,7 +248,7 @@ CELERY_TASK_SERIALIZER = "json"
 # at once, one process): Celery's time limits don't apply there, which is why the probe enforces
 # its own per-stage and total deadlines.
 CELERY_WORKER_POOL = "threads"
-CELERY_WORKER_CONCURRENCY = env_int("EAC_WORKER_CONCURRENCY", 16, minimum=1, maximum=256)
+CELERY_WORKER_CONCURRENCY = env_int("EAC_WORKER_CONCURRENCY", 32, minimum=1, maximum=256)
 CELERY_ACCEPT_CONTENT = ["json"]
 
 # Validation probes (docs/validation.md), parsed now so a bad value stops start-up.

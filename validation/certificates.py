@@ -4,6 +4,8 @@ name matching, and the words for a chain OpenSSL didn't trust."""
 
 from __future__ import annotations
 
+import functools
+import os
 import ssl
 from dataclasses import dataclass
 from datetime import datetime
@@ -43,7 +45,21 @@ def any_certificate_context() -> ssl.SSLContext:
 
 
 def chain_checking_context(ca_file: str | None) -> ssl.SSLContext:
-    """The system store plus `ca_file`; raises OSError or ValueError when `ca_file` won't load."""
+    """The system store plus `ca_file`; raises OSError or ValueError when `ca_file` won't load.
+
+    Loading the system store costs about 30 ms of CPU, most of what a whole probe costs, so a
+    worker keeps one context per version of `ca_file` (its size and modification time: a new file
+    is read without a restart; an updated system store, at the worker's next start). A configured
+    SSLContext may be shared by the probes running at once in a worker's threads.
+    """
+    if not ca_file:
+        return _chain_checking_context(None, None)
+    stat = os.stat(ca_file)
+    return _chain_checking_context(ca_file, (stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=8)
+def _chain_checking_context(ca_file: str | None, version: object) -> ssl.SSLContext:
     context = ssl.create_default_context()  # the system store, CERT_REQUIRED, TLS 1.2+
     if ca_file:
         context.load_verify_locations(cafile=ca_file)

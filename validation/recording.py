@@ -7,9 +7,10 @@ run they show. Starting and stopping runs is `validation.services`.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -17,8 +18,13 @@ from django.utils import timezone
 
 from connectors.models import OutboundConnector
 from eac.audit import audit_record
+from validation import progress
 from validation.models import RunStatus, ValidationRun, ValidationTask
-from validation.probe import ProbeOutcome, TaskResult
+
+if TYPE_CHECKING:
+    # Only their shape: the pages and `validate_connector` read runs without loading the probe
+    # (dnspython, cryptography, smtplib), which only a worker runs.
+    from validation.probe import ProbeOutcome, TaskResult
 
 # How long past its probe budget a run may stay running before the sweep calls it interrupted.
 GRACE = timedelta(seconds=15)
@@ -41,7 +47,7 @@ def validation_claim(run_id: str | uuid.UUID) -> ValidationRun | None:
 
 def validation_record_task(run: ValidationRun, seq: int, result: TaskResult) -> ValidationTask:
     certificate = result.certificate
-    return ValidationTask.objects.create(
+    task = ValidationTask.objects.create(
         run=run,
         seq=seq,
         name=result.name,
@@ -70,6 +76,9 @@ def validation_record_task(run: ValidationRun, seq: int, result: TaskResult) -> 
         cause=result.cause,
         fix=result.fix,
     )
+    # Once it's committed (at once, outside a transaction), so a watcher that reads finds it.
+    transaction.on_commit(functools.partial(progress.announce, run.pk))
+    return task
 
 
 def stop_requested(run_id: str | uuid.UUID) -> bool:
@@ -86,9 +95,13 @@ def validation_finish(run: ValidationRun, outcome: ProbeOutcome) -> ValidationRu
     updated = ValidationRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
         status=status, transcript=list(outcome.transcript), finished_at=now
     )
-    run.refresh_from_db()
+    # With what the connector's record and the audit row need, in the same query.
+    run.refresh_from_db(
+        from_queryset=ValidationRun.objects.select_related("tenant", "connector", "started_by")
+    )
     if updated and run.connector is not None and status != RunStatus.CANCELLED:
         _record_on_connector(run, run.connector, succeeded=status == RunStatus.SUCCEEDED, when=now)
+    transaction.on_commit(functools.partial(progress.announce, run.pk))  # after the commit
     return run
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import socket
+import threading
+import time
 
 import dns.resolver
 from celery import shared_task
@@ -13,8 +16,16 @@ from validation import recording
 from validation.models import ValidationRun
 from validation.policy import EgressPolicy
 from validation.probe import ProbeConfig, TaskResult, TlsMode, run_probe
+from validation.services import RUN_TASK
 
 STAGE_TIMEOUT_SECONDS = 15.0
+# How often one worker sweeps for runs whose worker died: they are overdue only 15 seconds
+# (recording.GRACE) after their budget, so sweeping before every run would only cost a query.
+SWEEP_SECONDS = 5.0
+# How often a run asks the database whether someone pressed Stop: before a task, at most this
+# often. A stop still ends the run between two tasks; a run on a nearby server, whose tasks take
+# milliseconds, no longer spends a query on each.
+STOP_CHECK_SECONDS = 0.2
 
 
 def make_resolver(lifetime: float) -> dns.resolver.Resolver:
@@ -27,6 +38,12 @@ def make_resolver(lifetime: float) -> dns.resolver.Resolver:
     resolver.timeout = min(2.0, lifetime)
     resolver.lifetime = lifetime
     return resolver
+
+
+@functools.cache
+def helo_name() -> str:
+    """This machine's name, for EHLO: asked once per worker, as it may take a DNS lookup."""
+    return socket.getfqdn()
 
 
 def probe_config(run: ValidationRun) -> ProbeConfig:
@@ -46,15 +63,51 @@ def probe_config(run: ValidationRun) -> ProbeConfig:
         tls_mode=TlsMode(target["tls_settings"] or TlsMode.OPPORTUNISTIC),
         tls_domain=target["tls_domain"] or "",
         ca_file=str(settings.EAC_TRUSTED_CA_FILE) if settings.EAC_TRUSTED_CA_FILE else None,
-        helo_name=socket.getfqdn(),
+        helo_name=helo_name(),
         stage_timeout=min(STAGE_TIMEOUT_SECONDS, total),
         total_timeout=total,
     )
 
 
-@shared_task(name="validation.run", acks_late=True, ignore_result=True)
+class _Sweeps:
+    """Whether it's time for this worker (all its threads) to sweep again."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last = -SWEEP_SECONDS
+
+    def due(self) -> bool:
+        with self._lock:
+            now = time.monotonic()
+            if now - self._last < SWEEP_SECONDS:
+                return False
+            self._last = now
+            return True
+
+
+_sweeps = _Sweeps()
+
+
+class _StopRequested:
+    """`should_stop` for the probe: the run's Stop button, read at most every STOP_CHECK_SECONDS
+    (the claim has just read it)."""
+
+    def __init__(self, run_id: str) -> None:
+        self.run_id = run_id
+        self._asked = time.monotonic()
+
+    def __call__(self) -> bool:
+        now = time.monotonic()
+        if now - self._asked < STOP_CHECK_SECONDS:
+            return False
+        self._asked = now
+        return recording.stop_requested(self.run_id)
+
+
+@shared_task(name=RUN_TASK, acks_late=True, ignore_result=True)
 def run_validation(run_id: str) -> None:
-    recording.sweep_interrupted()
+    if _sweeps.due():
+        recording.sweep_interrupted()
     run = recording.validation_claim(run_id)
     if run is None:
         return  # already taken (a redelivery), finished, stopped or gone: never probe twice
@@ -71,6 +124,6 @@ def run_validation(run_id: str) -> None:
             settings.EAC_PROBE_ALLOWED_NETWORKS, lab_only=settings.EAC_PROBE_LAB_ONLY
         ),
         on_task=record,
-        should_stop=lambda: recording.stop_requested(run_id),
+        should_stop=_StopRequested(run_id),
     )
     recording.validation_finish(run, outcome)

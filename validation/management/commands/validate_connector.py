@@ -12,12 +12,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from connectors.models import OutboundConnector
 from eac.management.arguments import tenant_argument
-from validation import recording, services
+from validation import progress, recording, services
 from validation.models import ValidationRun, ValidationTask
-
-# How often the command looks for the worker's next result: a few cheap reads by primary key,
-# often enough that the last line appears as soon as the worker writes it.
-POLL_SECONDS = 0.05
 
 
 class Command(BaseCommand):
@@ -67,25 +63,29 @@ class Command(BaseCommand):
         )
 
     def _wait(self, run: ValidationRun, seconds: float) -> ValidationRun:
+        """Prints each task as the worker records it, until the run is finished. The worker's
+        word (validation.progress) says when to read again; what is printed is read here."""
         deadline = time.monotonic() + seconds
         shown = 0
-        while True:
-            tasks = list(ValidationTask.objects.filter(run=run, seq__gt=shown).order_by("seq"))
-            for task in tasks:
-                self.stdout.write(self._line(task))
-                shown = task.seq
-            recording.sweep_interrupted(run_id=run.pk)
-            run.refresh_from_db()
-            if (
-                run.is_finished
-                and not ValidationTask.objects.filter(run=run, seq__gt=shown).exists()
-            ):
-                return run
-            if time.monotonic() > deadline:
-                raise CommandError(
-                    f"No result after {seconds:g} seconds: is a worker running? (run {run.pk})"
-                )
-            time.sleep(POLL_SECONDS)
+        with progress.watch(run.pk) as watch:
+            while True:
+                tasks = list(ValidationTask.objects.filter(run=run, seq__gt=shown).order_by("seq"))
+                for task in tasks:
+                    self.stdout.write(self._line(task))
+                    shown = task.seq
+                recording.sweep_interrupted(run_id=run.pk)
+                run.refresh_from_db()
+                if (
+                    run.is_finished
+                    and not ValidationTask.objects.filter(run=run, seq__gt=shown).exists()
+                ):
+                    return run
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise CommandError(
+                        f"No result after {seconds:g} seconds: is a worker running? (run {run.pk})"
+                    )
+                watch.wait(left)
 
     @staticmethod
     def _line(task: ValidationTask) -> str:
