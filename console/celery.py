@@ -37,6 +37,12 @@ class FilesystemChannel(filesystem.Channel):
 class FilesystemTransport(filesystem.Transport):
     Channel = FilesystemChannel
 
+    @property
+    def default_connection_params(self) -> dict[str, Any]:
+        # A folder has no host: without this, kombu warns "No hostname was supplied" on the
+        # terminal (and on validate_connector's) each time a pooled connection is looked up.
+        return {"port": self.default_port}
+
 
 TRANSPORT_ALIASES["filesystem"] = f"{__name__}:FilesystemTransport"
 
