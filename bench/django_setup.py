@@ -25,3 +25,13 @@ def start_django(prefix: str, database_url: str | None = None) -> Path:
 
     django.setup()
     return scratch
+
+
+def recreate_database(url: str) -> None:
+    """Drops and creates the scratch PostgreSQL database at `url` (the benchmarks' --postgres)."""
+    import psycopg
+
+    server, name = url.rsplit("/", 1)
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')

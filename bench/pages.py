@@ -32,17 +32,10 @@ parser = argparse.ArgumentParser()
 parser.add_argument("--postgres", help="URL of a scratch database to recreate and use")
 parser.add_argument("--repeats", type=int, default=60, help="requests timed per page and size")
 arguments = parser.parse_args()
+from bench.django_setup import recreate_database, start_django  # noqa: E402
+
 if arguments.postgres:
-    import psycopg
-
-    name = arguments.postgres.rsplit("/", 1)[1]
-    with psycopg.connect(
-        arguments.postgres.rsplit("/", 1)[0] + "/postgres", autocommit=True
-    ) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        admin.execute(f'CREATE DATABASE "{name}"')
-
-from bench.django_setup import start_django  # noqa: E402
+    recreate_database(arguments.postgres)
 
 scratch = start_django("eac-bench-pages-", arguments.postgres)
 

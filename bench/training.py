@@ -31,17 +31,10 @@ sys.path.insert(0, str(ROOT))
 parser = argparse.ArgumentParser()
 parser.add_argument("--postgres", help="URL of a scratch database to recreate and use")
 arguments = parser.parse_args()
+from bench.django_setup import recreate_database, start_django  # noqa: E402
+
 if arguments.postgres:
-    import psycopg
-
-    name = arguments.postgres.rsplit("/", 1)[1]
-    with psycopg.connect(
-        arguments.postgres.rsplit("/", 1)[0] + "/postgres", autocommit=True
-    ) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        admin.execute(f'CREATE DATABASE "{name}"')
-
-from bench.django_setup import start_django  # noqa: E402
+    recreate_database(arguments.postgres)
 
 scratch = start_django("eac-bench-training-", arguments.postgres)
 

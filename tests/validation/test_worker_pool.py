@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -16,10 +15,9 @@ import pytest
 
 from connectors.models import OutboundConnector
 from console.management.commands.runconsole import worker_command
-from eac.models import Tenant
 from lab.behaviours import Behaviour
-from tests.conftest import make_outbound
-from tests.validation.peers import SMART_HOST, DnsLab, LabCA, LabServer
+from tests.validation.peers import DnsLab, LabCA, LabServer
+from tests.validation.worker_runs import finished, start, wait_for
 from tests.workers import ROOT, current_database_url, manage
 from validation import services
 from validation.models import RunStatus, ValidationRun
@@ -80,48 +78,19 @@ def pool_worker(tmp_path: Path, dns_lab: DnsLab, lab_ca: LabCA) -> Iterator[Star
             worker.wait()
 
 
-@pytest.fixture
-def connector(contoso: Tenant) -> OutboundConnector:
-    return make_outbound(
-        contoso,
-        "To the lab",
-        smart_hosts=[SMART_HOST],
-        recipient_domains=["lab.test"],
-        tls_settings="CertificateValidation",
-    )
-
-
-def _wait_for(predicate: Callable[[], bool], seconds: float = 45) -> None:
-    deadline = time.monotonic() + seconds
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.1)
-
-
-def _finished(run: ValidationRun) -> bool:
-    run.refresh_from_db()
-    return run.is_finished
-
-
-def _start(connector: OutboundConnector) -> ValidationRun:
-    return services.validation_start(
-        tenant=connector.tenant, actor=None, connector=connector, recipients=["john@lab.test"]
-    )
-
-
 def test_one_worker_runs_validations_side_by_side_and_stop_ends_each_between_tasks(
     connector: OutboundConnector, smtp_lab: Callable[..., LabServer], pool_worker: StartWorker
 ) -> None:
     pool_worker(smtp_lab(Behaviour.SILENT), total_seconds=8)  # each run waits at SMTP EHLO
-    first, second = _start(connector), _start(connector)
-    _wait_for(lambda: first.tasks.filter(name="Connect").exists())
+    first, second = start(connector), start(connector)
+    wait_for(lambda: first.tasks.filter(name="Connect").exists())
     # Side by side: one after the other, the second would wait out the first's 8 seconds.
-    _wait_for(lambda: second.tasks.filter(name="Connect").exists(), seconds=4)
+    wait_for(lambda: second.tasks.filter(name="Connect").exists(), seconds=4)
 
     services.validation_stop(first)
     services.validation_stop(second)
 
-    _wait_for(lambda: _finished(first) and _finished(second))
+    wait_for(lambda: finished(first) and finished(second))
     for run in (first, second):
         assert run.status == RunStatus.CANCELLED  # stopped, not failed by its time budget
         assert not run.tasks.filter(name="Send test email", status="Succeeded").exists()
@@ -135,9 +104,9 @@ def test_the_runs_own_deadline_ends_a_tarpit_in_the_threads_pool(
     # The greeting trickles a byte a second, so no read ever times out: only the run's 3-second
     # budget ends it (the pool has no Celery time limit to do it instead).
     pool_worker(smtp_lab(Behaviour.TARPIT), total_seconds=3)
-    run = _start(connector)
+    run = start(connector)
 
-    _wait_for(lambda: _finished(run))
+    wait_for(lambda: finished(run))
 
     assert run.status == RunStatus.FAILED
     ehlo = run.tasks.get(name="SMTP EHLO")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -14,48 +13,18 @@ import pytest
 from django.utils import timezone
 
 from connectors.models import OutboundConnector
-from eac.models import Tenant
 from lab.behaviours import Behaviour
-from tests.conftest import make_outbound
-from tests.validation.peers import SMART_HOST, LabServer
+from tests.validation.peers import LabServer
+from tests.validation.worker_runs import finished, start, wait_for
 from tests.workers import current_database_url, lab_worker, manage
-from validation import recording, services
-from validation.models import RunStatus, ValidationRun
+from validation import recording
+from validation.models import RunStatus
 from validation.probe import RUN_HEADER
 from validation.tasks import run_validation
 
 __all__ = ["lab_worker"]  # a fixture
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def connector(contoso: Tenant) -> OutboundConnector:
-    return make_outbound(
-        contoso,
-        "To the lab",
-        smart_hosts=[SMART_HOST],
-        recipient_domains=["lab.test"],
-        tls_settings="CertificateValidation",
-    )
-
-
-def _wait_for(predicate: Callable[[], bool], seconds: float = 45) -> None:
-    deadline = time.monotonic() + seconds
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.2)
-
-
-def _finished(run: ValidationRun) -> bool:
-    run.refresh_from_db()
-    return run.is_finished
-
-
-def _start(connector: OutboundConnector) -> ValidationRun:
-    return services.validation_start(
-        tenant=connector.tenant, actor=None, connector=connector, recipients=["john@lab.test"]
-    )
 
 
 def test_a_worker_validates_a_connector_end_to_end(
@@ -65,8 +34,8 @@ def test_a_worker_validates_a_connector_end_to_end(
 ) -> None:
     lab = smtp_lab(Behaviour.GOOD)
     lab_worker(lab)
-    run = _start(connector)
-    _wait_for(lambda: _finished(run))
+    run = start(connector)
+    wait_for(lambda: finished(run))
     assert run.status == RunStatus.SUCCEEDED, [(t.name, t.error, t.cause) for t in run.tasks.all()]
     assert [m.message[RUN_HEADER] for m in lab.messages] == [str(run.pk)]
     connector.refresh_from_db()
@@ -80,8 +49,8 @@ def test_a_killed_worker_leaves_the_run_interrupted_and_redelivery_sends_nothing
 ) -> None:
     silent = smtp_lab(Behaviour.SILENT)  # the worker will sit in the EHLO stage
     doomed = lab_worker(silent)
-    run = _start(connector)
-    _wait_for(lambda: run.tasks.filter(name="Connect").exists())
+    run = start(connector)
+    wait_for(lambda: run.tasks.filter(name="Connect").exists())
     os.kill(doomed.pid, signal.SIGKILL)  # type: ignore[attr-defined]
     doomed.wait(timeout=10)  # type: ignore[attr-defined]
 
@@ -94,8 +63,8 @@ def test_a_killed_worker_leaves_the_run_interrupted_and_redelivery_sends_nothing
     good = smtp_lab(Behaviour.GOOD)
     lab_worker(good)
     run_validation.delay(str(run.pk))  # the broker delivers the killed worker's task again
-    later = _start(connector)  # queued behind it, so its end proves the redelivery was handled
-    _wait_for(lambda: _finished(later))
+    later = start(connector)  # queued behind it, so its end proves the redelivery was handled
+    wait_for(lambda: finished(later))
 
     assert [m.message[RUN_HEADER] for m in good.messages] == [str(later.pk)]
     run.refresh_from_db()
