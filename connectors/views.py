@@ -34,8 +34,14 @@ def _limit(text: str) -> int:
     return max(PAGE, int(text)) if text.isdigit() else PAGE
 
 
+def _search_text(typed: str) -> str:
+    """What the search box matches names with: its printable characters (a connector name has no
+    others, and PostgreSQL refuses a NUL in a query), at most 128 of them."""
+    return "".join(ch for ch in typed if ch.isprintable())[:128]
+
+
 def list_context(request: TenantRequest) -> dict[str, Any]:
-    search = request.GET.get("q", "")[:128]
+    search = _search_text(request.GET.get("q", ""))
     sort_param = request.GET.get("sort", "status")
     sort: SortKey = sort_param if sort_param in SORT_KEYS else "status"  # type: ignore[assignment]
     descending = request.GET.get("desc") == "1"

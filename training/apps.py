@@ -3,8 +3,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.apps import AppConfig
+from django.conf import settings
 from django.contrib.auth.hashers import get_hasher
 from django.core import checks
+from django.db.models.signals import post_save
 
 from training.hashers import GeneratedPasswordHasher
 
@@ -16,6 +18,20 @@ class TrainingConfig(AppConfig):
     def ready(self) -> None:
         checks.register(scenario_files_check)
         checks.register(password_hashers_check, checks.Tags.security)
+        post_save.connect(
+            trainer_flag_saved, sender=settings.AUTH_USER_MODEL, dispatch_uid="trainer_flag"
+        )
+
+
+def trainer_flag_saved(sender: type, instance: Any, **kwargs: Any) -> None:
+    """Taking the trainer flag away (the Django admin, a script) takes away the View-Only
+    memberships it brought: one per sandbox of every class the user ran."""
+    update_fields = kwargs.get("update_fields")
+    if instance.is_trainer or (update_fields is not None and "is_trainer" not in update_fields):
+        return
+    from training.services import former_trainer_memberships_remove
+
+    former_trainer_memberships_remove(instance)
 
 
 def scenario_files_check(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:

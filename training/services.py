@@ -224,3 +224,15 @@ def answer_record(*, seat: Seat, task_id: str, value: str) -> Answer:
         defaults={"value": value, "correct": correct, "answered_at": timezone.now()},
     )
     return answer
+
+
+def former_trainer_memberships_remove(user: User) -> int:
+    """A user who is no longer a trainer keeps no look into the sandboxes of the classes they
+    ran: their View-Only memberships there go with the flag (another role, given on purpose,
+    stays). Returns how many were removed."""
+    removed, _ = Membership.objects.filter(
+        user=user,
+        role=Role.VIEW_ONLY,
+        tenant__seat__training_class__trainer=user,
+    ).delete()
+    return removed

@@ -25,7 +25,8 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
-from eac.models import User
+from eac.models import Membership, User
+from eac.roles import Role
 from eac.tenancy import SESSION_KEY
 from training import services
 from training.forms import ClassForm
@@ -330,6 +331,10 @@ def seat_password(request: TrainerRequest, pk: int, number: int) -> HttpResponse
 def seat_review(request: TrainerRequest, pk: int, number: int) -> HttpResponse:
     """The console, switched to the trainee's sandbox, where the trainer's role is View-Only."""
     seat = _own_seat(request, pk, number)
+    # The membership the class gave; again if the trainer flag was taken away and given back.
+    Membership.objects.get_or_create(
+        tenant=seat.tenant, user=request.user, defaults={"role": Role.VIEW_ONLY}
+    )
     request.session[SESSION_KEY] = seat.tenant_id
     messages.info(request, f"You are looking at {seat.label}'s sandbox, with the View-Only role.")
     return redirect("connectors:list")

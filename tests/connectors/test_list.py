@@ -198,3 +198,14 @@ def test_a_name_with_markup_is_shown_as_text_in_the_row(
     assert "Tom &amp; &quot;Jerry&quot; &lt;b&gt;bold&lt;/b&gt;</a>" in html
     assert 'aria-label="Select Tom &amp; &quot;Jerry&quot; &lt;b&gt;bold&lt;/b&gt;"' in html
     assert "<b>bold</b>" not in html
+
+
+def test_a_search_with_control_characters_answers_like_one_without(
+    admin_client_: Client, four_scenarios: Tenant
+) -> None:
+    """PostgreSQL refuses a NUL in a query: `?q=%00` was a 500 there."""
+    for query in ("\x00", "Alpha\x00", "\x00\x1b\t"):
+        response = admin_client_.get(reverse("connectors:list"), {"q": query})
+        assert response.status_code == 200
+        expected = 1 if "Alpha" in query else 4
+        assert len(_rows(response.content.decode())) == expected

@@ -11,7 +11,9 @@ from urllib.parse import urljoin
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.html import escape
 
@@ -19,7 +21,7 @@ from connectors.models import OutboundConnector
 from eac.models import Membership, Tenant, User
 from eac.roles import Role
 from eac.tenancy import SESSION_KEY
-from tests.conftest import PASSWORD, make_outbound
+from tests.conftest import PASSWORD, make_outbound, make_tenant
 from tests.training.conftest import MakeClass
 from training.management.commands.make_trainer import Command as MakeTrainer
 from training.models import Answer, Seat, TrainingClass
@@ -530,3 +532,46 @@ def test_a_closed_class_gives_no_new_passwords(
     assert where == reverse("training:class", args=[training_class.pk])
     assert toasts == ["This class is closed; its sandboxes are kept as they are."]
     assert "New password" not in _page(trainer_client, where)
+
+
+def test_taking_the_trainer_flag_away_takes_away_the_look_into_the_old_sandboxes(
+    trainer: User, trainer_client: Client, make_class: MakeClass
+) -> None:
+    training_class, _ = make_class(trainees=2)
+    own = make_tenant("Trainer's own", "trainersown")  # a role given on purpose stays
+    Membership.objects.create(tenant=own, user=trainer, role=Role.ORGANIZATION_MANAGEMENT)
+    sandbox = _seat(training_class, 2).tenant
+    kept_in_sandbox = Membership.objects.filter(
+        tenant=_seat(training_class, 1).tenant, user=trainer
+    )
+    kept_in_sandbox.update(role=Role.MAIL_FLOW_ADMINISTRATOR)
+    assert Membership.objects.filter(user=trainer).count() == 3
+
+    trainer.is_trainer = False
+    trainer.save()  # as the Django admin's change form saves it
+
+    assert set(Membership.objects.filter(user=trainer).values_list("tenant", flat=True)) == {
+        own.pk,
+        _seat(training_class, 1).tenant_id,
+    }
+    trainer_client.post(reverse("switch_tenant"), {"tenant": sandbox.pk})
+    page = trainer_client.get(reverse("connectors:list"))
+    assert page.context["tenant"] != sandbox
+
+    # Given the flag back, View sandbox opens it again, View-Only.
+    trainer.is_trainer = True
+    trainer.save()
+    response = trainer_client.post(
+        reverse("training:seat_review", args=[training_class.pk, 2]), follow=True
+    )
+    assert response.context["tenant"] == sandbox
+    assert response.context["membership"].role == Role.VIEW_ONLY
+
+
+def test_a_trainee_signing_in_costs_no_membership_query(make_class: MakeClass) -> None:
+    """The receiver looks only at saves that may change the flag (a sign-in saves last_login)."""
+    _, credentials = make_class(trainees=1)
+    trainee = User.objects.get(email=credentials[0].email)
+    with CaptureQueriesContext(connection) as queries:
+        trainee.save(update_fields=["last_login"])
+    assert not any("eac_membership" in q["sql"] for q in queries.captured_queries)
