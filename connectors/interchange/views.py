@@ -10,7 +10,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.files.uploadedfile import UploadedFile
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
@@ -30,6 +30,7 @@ from connectors.interchange.powershell import (
     tenant_script,
 )
 from connectors.models import InboundConnector, OutboundConnector
+from eac.limits import answers_too_large
 from eac.models import AcceptedDomain, Tenant
 from eac.roles import Capability
 from eac.tenancy import TenantRequest, capability_required, tenant_required
@@ -190,6 +191,21 @@ def _role_limits(request: TenantRequest) -> dict[str, bool]:
     }
 
 
+def _pasted_too_much(request: HttpRequest) -> HttpResponse | None:
+    """More pasted than Django accepts in a request: the import page, with the limit, for those
+    who may import (eac.limits)."""
+    membership = getattr(request, "membership", None)
+    if membership is None or not membership.can(Capability.MANAGE_CONNECTORS):
+        return None
+    sent = int(request.META.get("CONTENT_LENGTH") or 0)
+    error = (
+        f"The import sent {size_text(sent)}; at most {size_text(MAX_JSON_BYTES)} of JSON can be "
+        "imported at once. Import the accepted domains and each kind of connector separately."
+    )
+    return _import_page(request, ImportForm(), errors=[error], status=413)  # type: ignore[arg-type]
+
+
+@answers_too_large(_pasted_too_much)
 @never_cache
 @capability_required(Capability.MANAGE_CONNECTORS)
 def connector_import(request: TenantRequest) -> HttpResponse:

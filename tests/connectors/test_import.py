@@ -1003,3 +1003,30 @@ def test_the_command_reports_every_error_and_fails(tmp_path: Path, contoso: Tena
     )
     with pytest.raises(CommandError, match="No tenant"):
         call_command("import_tenant", "--tenant", "nobody.onmicrosoft.com")
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_ten_megabytes_pasted_get_the_import_page_and_its_limit(
+    admin_client_: Client, contoso: Tenant, settings: Any, debug: bool
+) -> None:
+    """Over Django's request limit (2.5 MB) the CSRF check refused it with a bare 400, and with
+    DEBUG on (`make run`) a technical page; a pasted file that large now stays on the import page."""
+    settings.DEBUG = debug
+    before = state(contoso)
+    pasted = dumps([dict(REAL_INBOUND, Name="C", Comment="x" * (10 * 1024 * 1024))])
+
+    response = post(admin_client_, inbound_json=pasted)
+
+    assert response.status_code == 413
+    assert page_errors(response)[0].startswith("The import sent 10")
+    assert "at most 1 MB of JSON can be imported at once" in page_errors(response)[0]
+    assert 'name="inbound_json"' in response.content.decode()  # the form, to try again
+    assert state(contoso) == before
+
+
+def test_ten_megabytes_from_a_viewer_get_the_consoles_too_large_page(
+    viewer_client: Client, contoso: Tenant
+) -> None:
+    response = viewer_client.post(URL, {"inbound_json": "x" * (10 * 1024 * 1024)})
+    assert response.status_code == 413
+    assert "That was too much to send" in response.content.decode()
