@@ -100,19 +100,23 @@ class EgressPolicy:
         ip = parse_ip_literal(address)
         if ip is None or reaches_cloud_metadata(ip):
             return REFUSED
+        if isinstance(ip, ipaddress.IPv6Address) and carries_ipv4(ip):
+            embedded = unwrap_ipv4(ip)
+            # In a lab the wrapper's route runs through a translator or relay (NAT64, 6to4,
+            # Teredo), never to the lab itself; and the forms without a known IPv4 address are
+            # refused everywhere.
+            if embedded is None or self.lab_only:
+                return REFUSED
+            # Judged as the IPv4 host it reaches, by allowance and deny rules alike: an IPv6
+            # allowance covering the wrapper (::/0, 2002::/16…) doesn't cover that host.
+            ip = embedded
         if self.allows(ip) or (is_public(ip) and not self.lab_only):
             return None
         return REFUSED
 
     def allows(self, ip: IPAddress) -> bool:
-        """Whether the operator's lab allowance covers `ip` or the IPv4 address it disguises."""
-        embedded = unwrap_ipv4(ip) if isinstance(ip, ipaddress.IPv6Address) else None
-        return any(
-            candidate in network
-            for candidate in (ip, embedded)
-            if candidate is not None
-            for network in self.allowed_networks
-        )
+        """Whether the operator's lab allowance covers `ip` itself (wrappers are unwrapped first)."""
+        return any(ip in network for network in self.allowed_networks)
 
 
 def parse_ip_literal(address: str) -> IPAddress | None:
@@ -143,6 +147,17 @@ def unwrap_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
     if ip in NAT64_WELL_KNOWN:
         return last_32_bits(ip)
     return None
+
+
+def carries_ipv4(ip: ipaddress.IPv6Address) -> bool:
+    """Whether `ip` is one of the IPv6 forms that carry an IPv4 address: IPv4-mapped, 6to4,
+    Teredo, NAT64 (well-known or local-use) or IPv4-compatible (`::/96` but for `::` and `::1`,
+    RFC 4291 §2.5.5.1)."""
+    return (
+        unwrap_ipv4(ip) is not None
+        or ip in NAT64_LOCAL_USE
+        or (ip in IPV4_COMPATIBLE and int(ip) > 1)
+    )
 
 
 def reaches_cloud_metadata(ip: IPAddress) -> bool:

@@ -377,3 +377,47 @@ def test_a_lab_only_policy_refuses_public_addresses_but_allows_the_lab() -> None
     assert lab.refusal("2606:4700:4700::1111") == REFUSED
     assert lab.refusal("169.254.169.254") == REFUSED
     assert EgressPolicy((ipaddress.ip_network("127.0.0.0/8"),)).refusal("8.8.8.8") is None
+
+
+# --- wrappers of an allowed IPv4 address (issue 14) -----------------------------------------
+
+# Each IPv6 form that carries 127.0.0.1: mapped, IPv4-compatible, NAT64 (well-known and
+# local-use), 6to4 and Teredo (whose client address is stored bit-inverted).
+LOOPBACK_WRAPPERS = [
+    "::ffff:127.0.0.1",
+    "::127.0.0.1",
+    "64:ff9b::7f00:1",
+    "64:ff9b:1::7f00:1",
+    "2002:7f00:1::1",
+    teredo("127.0.0.1"),
+]
+
+
+@pytest.mark.parametrize("address", LOOPBACK_WRAPPERS)
+def test_a_lab_only_policy_refuses_ipv6_wrappers_of_an_allowed_ipv4_address(address: str):
+    lab = EgressPolicy((ipaddress.ip_network("127.0.0.0/8"),), lab_only=True)
+    assert lab.refusal("127.0.0.1") is None
+    assert lab.refusal(address) == REFUSED
+
+
+@pytest.mark.parametrize("address", LOOPBACK_WRAPPERS)
+def test_a_lab_only_policy_refuses_wrappers_even_when_an_ipv6_allowance_covers_them(address: str):
+    lab = EgressPolicy([ipaddress.ip_network(n) for n in ALLOW_EVERYTHING], lab_only=True)
+    assert lab.refusal(address) == REFUSED
+
+
+@pytest.mark.parametrize("address", [*LOOPBACK_WRAPPERS, mapped("10.0.0.1"), sixtofour("10.0.0.1")])
+def test_an_ipv6_allowance_does_not_let_a_wrapper_of_a_refused_ipv4_address_through(address: str):
+    assert verdict(address, "::/0") == REFUSED
+    assert verdict(address, "64:ff9b::/32", "2002::/16", "2001::/32", "::/96") == REFUSED
+
+
+@pytest.mark.parametrize("disguise", DISGUISES, ids=lambda disguise: disguise.__name__)
+def test_a_wrapper_of_a_public_address_passes_an_ipv6_allowance_outside_lab_only(disguise):
+    assert verdict(disguise("8.8.8.8"), "::/0") is None
+
+
+def test_ipv6_loopback_is_not_taken_for_an_ipv4_compatible_address():
+    assert verdict("::1", "::1/128") is None
+    lab = EgressPolicy((ipaddress.ip_network("::1/128"),), lab_only=True)
+    assert lab.refusal("::1") is None

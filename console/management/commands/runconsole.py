@@ -7,11 +7,13 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
+from console.env import env_bool
 from console.running import environment_file, write_environment
 from lab.server import DEFAULT_DNS_PORT, DEFAULT_SMTP_PORT, lab_environment
 
@@ -46,11 +48,7 @@ class Command(BaseCommand):
         worker_env = dict(os.environ)
         if not no_lab:
             lab = lab_environment(settings.VAR_DIR, lab_dns_port, lab_smtp_port)
-            # The lab is the default target, but settings the user made win; and someone who points
-            # the probe somewhere themselves isn't confined to the lab.
-            if any(name in os.environ for name in lab):
-                lab.pop("EAC_PROBE_LAB_ONLY")
-            worker_env |= {name: value for name, value in lab.items() if name not in os.environ}
+            worker_env = lab_worker_environment(os.environ, lab)
             processes.append(
                 subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
                     [
@@ -91,6 +89,19 @@ class Command(BaseCommand):
                     process.wait(timeout=20)
                 except subprocess.TimeoutExpired:
                     process.kill()
+
+
+def lab_worker_environment(environ: Mapping[str, str], lab: Mapping[str, str]) -> dict[str, str]:
+    """The worker's environment with the lab as the default target. Settings the user made win,
+    and someone who points the probe somewhere themselves isn't confined to the lab; the lab's
+    loopback allowance goes with that confinement (docs/validation.md, "Egress policy"), or the
+    probe could reach both the internet and any mail server on this machine."""
+    lab = dict(lab)
+    if any(name in environ for name in lab):
+        lab.pop("EAC_PROBE_LAB_ONLY")
+        if not env_bool("EAC_PROBE_LAB_ONLY", False, environ):
+            lab.pop("EAC_PROBE_ALLOWED_NETWORKS")
+    return dict(environ) | {name: value for name, value in lab.items() if name not in environ}
 
 
 def _stop(signum: int, frame: object) -> None:
