@@ -12,16 +12,16 @@ from lab.behaviours import Behaviour
 
 
 class LabMessage(models.Model):
-    """One message as the lab received it, for one tenant: a message whose recipients belong to
-    two tenants is kept twice, each copy with that tenant's recipients only."""
+    """One message as the lab received it, kept once, for the tenant its envelope sender names
+    (the probe sends from its tenant's initial domain), with all its recipients."""
 
-    # None: no tenant's accepted domain matched the recipients.
+    # The lab no longer keeps a message for no tenant; None is only in rows kept before it stopped.
     tenant = models.ForeignKey(
         Tenant, null=True, blank=True, on_delete=models.CASCADE, related_name="lab_messages"
     )
     received_at = models.DateTimeField(default=timezone.now)
     mail_from = models.CharField(max_length=320, blank=True)  # the envelope's; "" is <>
-    rcpt_tos = models.JSONField(default=list)  # the envelope's, this tenant's only
+    rcpt_tos = models.JSONField(default=list)  # the envelope's, whichever tenants' they are
     subject = models.CharField(max_length=998, blank=True)
     message_id = models.CharField(max_length=998, blank=True)
     validation_run = models.CharField(max_length=64, blank=True)  # X-EAC-Validation-Run

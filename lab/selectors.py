@@ -1,10 +1,8 @@
-"""Reads for the lab: the domains it serves, which tenants a message is for, the mailbox."""
+"""Reads for the lab: the domains it serves, which tenant a message is for, the mailbox."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from eac.models import AcceptedDomain, Tenant
 from lab.ca import LAB_ZONE
@@ -22,55 +20,18 @@ def lab_messages(tenant: Tenant) -> QuerySet[LabMessage]:
     return LabMessage.objects.filter(tenant=tenant).order_by("-received_at", "-id")
 
 
-def tenants_for_recipients(recipients: Iterable[str], sender: str) -> dict[int | None, list[str]]:
-    """The recipients grouped by the tenant each belongs to (None: no tenant's).
+def tenant_for_sender(sender: str) -> int | None:
+    """The id of the tenant whose initial domain is the envelope sender's domain, else None.
 
-    A recipient belongs to the tenants with its domain as an accepted domain or a lab domain, or
-    a parent of it accepted with subdomains. Sandbox tenants of one class all accept the same
-    domains, so when several match, the ones the sender belongs to win: the probe always sends
-    from its tenant's own initial domain, so a trainee's test message lands in that trainee's
-    mailbox only.
+    The probe always sends from O365ConnectorValidation@<its tenant's initial domain>, so the
+    sender says whose test message it is, whatever the recipients: Fabrikam validating a partner
+    connector with john@contoso.com is Fabrikam's test, though Contoso (and every sandbox of a
+    class) accepts contoso.com. Initial domains are unique; no other domain may claim a message.
     """
-    recipients = list(recipients)
-    domains = {_domain_of(r) for r in recipients} | {_domain_of(sender)}
-    accepted = AcceptedDomain.objects.filter(
-        Q(name__in=domains) | Q(name__in=_parents(domains), match_subdomains=True)
-    ).values_list("tenant_id", "name", "match_subdomains")
-    played = LabDomain.objects.filter(name__in=domains).values_list("tenant_id", "name")
-    rows = [*accepted, *((tenant_id, name, False) for tenant_id, name in played)]
-    owners: dict[str, set[int]] = {}
-    exact: dict[str, set[int]] = {}
-    for tenant_id, name, match_subdomains in rows:
-        exact.setdefault(name, set()).add(tenant_id)
-        if match_subdomains:
-            owners.setdefault(f".{name}", set()).add(tenant_id)
-    senders = exact.get(_domain_of(sender), set())
-    groups: dict[int | None, list[str]] = {}
-    for recipient in recipients:
-        domain = _domain_of(recipient)
-        candidates = set(exact.get(domain, set()))
-        for parent in _parents({domain}):
-            candidates |= owners.get(f".{parent}", set())
-        if len(candidates) > 1 and candidates & senders:
-            candidates &= senders
-        if not candidates:
-            groups.setdefault(None, []).append(recipient)
-        for tenant_id in sorted(candidates):
-            groups.setdefault(tenant_id, []).append(recipient)
-    return groups
-
-
-def _domain_of(address: str) -> str:
-    return address.rpartition("@")[2].strip().lower().rstrip(".")
-
-
-def _parents(domains: Iterable[str]) -> set[str]:
-    """`a.b.contoso.com` → b.contoso.com, contoso.com, com."""
-    parents: set[str] = set()
-    for domain in domains:
-        labels = domain.split(".")
-        parents.update(".".join(labels[i:]) for i in range(1, len(labels)))
-    return parents
+    domain = sender.rpartition("@")[2].strip().lower().rstrip(".")
+    if not domain:
+        return None
+    return Tenant.objects.filter(initial_domain=domain).values_list("id", flat=True).first()
 
 
 def lab_example_domain(tenant: Tenant) -> str:

@@ -1,4 +1,4 @@
-"""Writes for the lab: keeping what the lab SMTP server received."""
+"""Writes for the lab: keeping what its SMTP server received, in the sender's tenant's mailbox."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import contextlib
 import email.message
 import email.parser
 import email.policy
+import logging
 import re
 from email.errors import HeaderParseError
 from email.header import decode_header, make_header
@@ -13,7 +14,7 @@ from email.header import decode_header, make_header
 from django.db import transaction
 
 from lab.models import LabMessage
-from lab.selectors import tenants_for_recipients
+from lab.selectors import tenant_for_sender
 from lab.smtp import Delivery
 from validation.probe import RUN_HEADER
 
@@ -22,35 +23,47 @@ MAX_MESSAGES_PER_TENANT = 500
 MAX_HEADER_CHARS = 64 * 1024
 _BLANK_LINE = re.compile(rb"\r?\n\r?\n")
 
+logger = logging.getLogger(__name__)
+
 
 @transaction.atomic
 def lab_message_store(delivery: Delivery) -> list[LabMessage]:
-    """One LabMessage per tenant the recipients belong to (one without a tenant for the rest)."""
+    """The message, kept once in the mailbox of the tenant the envelope sender names (see
+    `tenant_for_sender`), with every recipient; [] when the sender names no tenant.
+
+    A message no tenant can claim was still accepted (250 at DATA) and is kept nowhere: a lab
+    host answers as its behaviour says whoever sends, so a trainer's hand-made test gets the same
+    replies as the probe's, and no mailbox fills with mail its tenant didn't send. The lab's log
+    says it was dropped.
+    """
+    tenant_id = tenant_for_sender(delivery.mail_from)
+    if tenant_id is None:
+        logger.info(
+            "Kept nowhere: no tenant's initial domain sent the message from <%s>",
+            delivery.mail_from,
+        )
+        return []
     headers = header_block(delivery.content)
     # compat32 hands back the raw values, never raising on a malformed one; _header decodes them.
     parsed = email.parser.Parser(policy=email.policy.compat32).parsestr(headers, headersonly=True)
-    fields = {
-        "received_at": delivery.received_at,
-        "mail_from": delivery.mail_from[:320],
-        "subject": _header(parsed, "Subject", 998),
-        "message_id": _header(parsed, "Message-ID", 998),
-        "validation_run": _header(parsed, RUN_HEADER, 64),
-        "headers": headers,
-        "size": len(delivery.content),
-        "behaviour": delivery.behaviour.value,
-        "server_address": delivery.server_address,
-        "client_address": delivery.client_address or None,
-        "helo": _clean(delivery.helo)[:255],
-        "tls_version": delivery.tls_version[:16],
-    }
-    groups = tenants_for_recipients(delivery.rcpt_tos, delivery.mail_from)
-    messages = [
-        LabMessage.objects.create(tenant_id=tenant_id, rcpt_tos=recipients, **fields)
-        for tenant_id, recipients in groups.items()
-    ]
-    for tenant_id in groups:
-        _prune(tenant_id)
-    return messages
+    message = LabMessage.objects.create(
+        tenant_id=tenant_id,
+        rcpt_tos=list(delivery.rcpt_tos),
+        received_at=delivery.received_at,
+        mail_from=delivery.mail_from[:320],
+        subject=_header(parsed, "Subject", 998),
+        message_id=_header(parsed, "Message-ID", 998),
+        validation_run=_header(parsed, RUN_HEADER, 64),
+        headers=headers,
+        size=len(delivery.content),
+        behaviour=delivery.behaviour.value,
+        server_address=delivery.server_address,
+        client_address=delivery.client_address or None,
+        helo=_clean(delivery.helo)[:255],
+        tls_version=delivery.tls_version[:16],
+    )
+    _prune(tenant_id)
+    return [message]
 
 
 def header_block(content: bytes) -> str:
@@ -76,13 +89,9 @@ def _clean(text: str) -> str:
     return text.replace("\x00", "\ufffd")
 
 
-def _prune(tenant_id: int | None) -> None:
-    messages = LabMessage.objects.all()
-    if tenant_id is None:
-        messages = messages.filter(tenant__isnull=True)
-    else:
-        messages = messages.filter(tenant_id=tenant_id)
-    mailbox = messages.order_by("-id")
+def _prune(tenant_id: int) -> None:
+    """Only this tenant's oldest messages go: another tenant's mail never makes room for ours."""
+    mailbox = LabMessage.objects.filter(tenant_id=tenant_id).order_by("-id")
     oldest_kept = list(
         mailbox.values_list("id", flat=True)[MAX_MESSAGES_PER_TENANT - 1 : MAX_MESSAGES_PER_TENANT]
     )

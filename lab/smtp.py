@@ -146,13 +146,14 @@ class _Handler:
             logger.exception("The lab couldn't store a message from %s", delivery.mail_from)
             return "451 4.3.0 The lab couldn't store the message; try again later"
         logger.info(
-            "Kept a message from <%s> to %s, received on %s (%s)",
+            "Received a message from <%s> to %s on %s (%s)",
             delivery.mail_from,
             ", ".join(delivery.rcpt_tos),
             delivery.server_address,
             delivery.behaviour,
         )
-        return "250 2.0.0 OK: kept in the lab mailbox (the lab never relays)"
+        # Kept in the sender's tenant's Lab mailbox, or nowhere (lab.services.lab_message_store).
+        return "250 2.0.0 OK: received by the lab (the lab never relays)"
 
 
 class LabSmtp:

@@ -17,10 +17,11 @@ from lab.smtp import Delivery
 RUN_ID = "7f9c2a1e-5b1d-4c55-9a7e-3c3a6b1f0d2e"
 
 
-def receive(recipient: str, subject: str, run_id: str = "") -> LabMessage:
+def receive(tenant: Tenant, recipient: str, subject: str, run_id: str = "") -> LabMessage:
+    """A test message from the tenant's own validation sender, which names its mailbox."""
     run_header = f"X-EAC-Validation-Run: {run_id}\r\n" if run_id else ""
     content = (
-        f"From: sender@wingtiptoys.com\r\nSubject: {subject}\r\n{run_header}\r\nBody\r\n"
+        f"From: {tenant.validation_sender}\r\nSubject: {subject}\r\n{run_header}\r\nBody\r\n"
     ).encode()
     [message] = services.lab_message_store(
         Delivery(
@@ -29,7 +30,7 @@ def receive(recipient: str, subject: str, run_id: str = "") -> LabMessage:
             client_address="127.0.0.1",
             helo="probe.example",
             tls_version="TLSv1.3",
-            mail_from="sender@wingtiptoys.com",
+            mail_from=tenant.validation_sender,
             rcpt_tos=(recipient,),
             content=content,
             received_at=datetime.now(UTC),
@@ -40,13 +41,13 @@ def receive(recipient: str, subject: str, run_id: str = "") -> LabMessage:
 
 @pytest.fixture
 def contoso_mail(contoso: Tenant) -> LabMessage:
-    receive("john@contoso.com", "Older news for John")
-    return receive("john@contoso.com", "Test email for connector validation", RUN_ID)
+    receive(contoso, "john@contoso.com", "Older news for John")
+    return receive(contoso, "john@contoso.com", "Test email for connector validation", RUN_ID)
 
 
 @pytest.fixture
 def fabrikam_mail(fabrikam: Tenant) -> LabMessage:
-    return receive("ops@fabrikamlab.com", "Fabrikam secret plans")
+    return receive(fabrikam, "ops@fabrikamlab.com", "Fabrikam secret plans")
 
 
 def test_the_mailbox_lists_the_tenants_messages_newest_first(
@@ -58,7 +59,7 @@ def test_the_mailbox_lists_the_tenants_messages_newest_first(
     page = response.content.decode()
     assert page.index("Test email for connector validation") < page.index("Older news for John")
     assert "john@contoso.com" in page
-    assert "sender@wingtiptoys.com" in page
+    assert "O365ConnectorValidation@contoso.onmicrosoft.com" in page
     assert RUN_ID in page
     assert reverse("validation:run", args=[RUN_ID]) in page
     assert "2 messages" in page

@@ -1,4 +1,4 @@
-"""What the lab keeps of a message, and for which tenant."""
+"""What the lab keeps of a message, and for which tenant: the one the envelope sender names."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from eac.models import AcceptedDomain, DomainType, Tenant
+from eac.models import Tenant
 from lab import services
 from lab.behaviours import Behaviour
-from lab.models import LabMessage
+from lab.models import LabDomain, LabMessage
 from lab.smtp import Delivery
 from tests.conftest import make_tenant
 
@@ -24,9 +24,11 @@ MESSAGE = (
 )
 
 
-def delivery(
-    *recipients: str, sender: str = "sun@wingtiptoys.com", content: bytes = MESSAGE
-) -> Delivery:
+CONTOSO_PROBE = "O365ConnectorValidation@contoso.onmicrosoft.com"
+FABRIKAM_PROBE = "O365ConnectorValidation@fabrikamlab.onmicrosoft.com"
+
+
+def delivery(*recipients: str, sender: str = CONTOSO_PROBE, content: bytes = MESSAGE) -> Delivery:
     return Delivery(
         behaviour=Behaviour.GOOD,
         server_address="127.0.0.1",
@@ -45,6 +47,7 @@ def test_it_keeps_the_envelope_the_headers_and_their_decoded_values(contoso: Ten
 
     message.refresh_from_db()
     assert message.tenant == contoso
+    assert message.mail_from == CONTOSO_PROBE
     assert message.subject == "Café plans"
     assert message.message_id == "<1@wingtiptoys.com>"
     assert str(message.validation_run_id) == "7f9c2a1e-5b1d-4c55-9a7e-3c3a6b1f0d2e"
@@ -59,51 +62,98 @@ def test_a_message_without_headers_or_with_odd_bytes_is_kept_all_the_same(
 ) -> None:
     odd = b"Subject: =?bogus?q?x?= \xff\x00\r\nX-EAC-Validation-Run: not-a-uuid\r\n\r\n"
 
-    [message] = services.lab_message_store(delivery("john@contoso.com", content=odd, sender=""))
+    [message] = services.lab_message_store(delivery("john@contoso.com", content=odd))
 
     message.refresh_from_db()
-    assert message.mail_from == ""
     assert "\x00" not in message.headers
     assert message.subject.startswith("=?bogus?q?x?=")
     assert message.validation_run_id is None
 
 
-def test_a_recipient_in_a_subdomain_belongs_to_the_tenant_accepting_its_subdomains(
-    contoso: Tenant,
+def test_fabrikams_test_message_to_john_at_contoso_lands_in_fabrikams_mailbox_only(
+    contoso: Tenant, fabrikam: Tenant
 ) -> None:
-    AcceptedDomain.objects.filter(tenant=contoso, name="contoso.com").update(
-        domain_type=DomainType.INTERNAL_RELAY, match_subdomains=True
-    )
+    # Fabrikam Lab made a partner connector for contoso.com; Contoso and two trainees accept it.
+    make_tenant("Trainee 1", "trainee1", ("contoso.com",))
+    make_tenant("Trainee 2", "trainee2", ("contoso.com",))
 
-    [message] = services.lab_message_store(delivery("ann@eu.contoso.com"))
+    [message] = services.lab_message_store(delivery("john@contoso.com", sender=FABRIKAM_PROBE))
 
-    assert message.tenant == contoso
+    assert message.tenant == fabrikam
+    assert message.rcpt_tos == ["john@contoso.com"]
+    assert list(LabMessage.objects.values_list("tenant", flat=True)) == [fabrikam.pk]
 
 
-def test_when_tenants_share_a_domain_the_sender_says_whose_test_email_it_is(
+def test_sandboxes_sharing_domain_names_each_get_only_their_own_test_messages(
     db: None,
 ) -> None:
-    # Sandbox tenants of one class all accept contoso.com; each sends from its own initial domain.
+    # One class's sandboxes accept the same domains; the second also plays a partner's.
     first = make_tenant("Trainee 1", "trainee1", ("contoso.com",))
     second = make_tenant("Trainee 2", "trainee2", ("contoso.com",))
+    LabDomain.objects.create(tenant=second, name="wingtiptoys.com")
 
-    [message] = services.lab_message_store(
-        delivery("john@contoso.com", sender="O365ConnectorValidation@trainee2.onmicrosoft.com")
+    services.lab_message_store(
+        delivery("john@contoso.com", "sun@wingtiptoys.com", sender=first.validation_sender)
     )
-    assert message.tenant == second
+    services.lab_message_store(delivery("john@contoso.com", sender=second.validation_sender))
 
-    # From a stranger, the message belongs to both: neither can be told apart.
-    messages = services.lab_message_store(delivery("john@contoso.com"))
-    assert {m.tenant for m in messages} == {first, second}
+    mine, theirs = LabMessage.objects.filter(tenant=first), LabMessage.objects.filter(tenant=second)
+    assert [m.rcpt_tos for m in mine] == [["john@contoso.com", "sun@wingtiptoys.com"]]
+    assert [m.rcpt_tos for m in theirs] == [["john@contoso.com"]]
+    assert LabMessage.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    "sender",
+    [
+        "sun@wingtiptoys.com",  # no tenant's at all
+        "",  # the null sender
+        "admin@contoso.com",  # an accepted domain, but not an initial domain
+        "probe@eu.contoso.onmicrosoft.com",  # under an initial domain, not it
+    ],
+)
+def test_a_message_whose_sender_names_no_tenant_is_kept_nowhere(
+    contoso: Tenant, fabrikam: Tenant, sender: str
+) -> None:
+    kept = services.lab_message_store(
+        delivery("john@contoso.com", "ops@fabrikamlab.com", "x@elsewhere.example", sender=sender)
+    )
+
+    assert kept == []
+    assert not LabMessage.objects.exists()
+
+
+def test_the_sender_names_its_tenant_whatever_the_case_or_a_trailing_dot(
+    fabrikam: Tenant,
+) -> None:
+    [message] = services.lab_message_store(
+        delivery("john@contoso.com", sender="O365ConnectorValidation@FabrikamLab.OnMicrosoft.com.")
+    )
+
+    assert message.tenant == fabrikam
 
 
 def test_each_mailbox_keeps_only_its_newest_messages(
     contoso: Tenant, fabrikam: Tenant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(services, "MAX_MESSAGES_PER_TENANT", 3)
-    services.lab_message_store(delivery("ops@fabrikamlab.com"))
+    services.lab_message_store(delivery("ops@fabrikamlab.com", sender=FABRIKAM_PROBE))
     for _ in range(5):
         services.lab_message_store(delivery("john@contoso.com"))
 
     assert LabMessage.objects.filter(tenant=contoso).count() == 3
     assert LabMessage.objects.filter(tenant=fabrikam).count() == 1
+
+
+def test_the_cap_never_pushes_out_another_tenants_messages(
+    contoso: Tenant, fabrikam: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(services, "MAX_MESSAGES_PER_TENANT", 3)
+    contosos = [services.lab_message_store(delivery("john@contoso.com"))[0] for _ in range(3)]
+
+    # Fabrikam validates its partner connector for contoso.com, again and again.
+    for _ in range(5):
+        services.lab_message_store(delivery("john@contoso.com", sender=FABRIKAM_PROBE))
+
+    assert list(LabMessage.objects.filter(tenant=contoso).order_by("id")) == contosos
+    assert LabMessage.objects.filter(tenant=fabrikam).count() == 3

@@ -216,19 +216,46 @@ def test_a_domain_added_while_the_lab_runs_resolves_and_validates_without_a_rest
     assert LabMessage.objects.get().tenant == contoso
 
 
-def test_one_message_for_two_tenants_is_kept_once_for_each_with_its_own_recipients(
+def test_fabrikams_validation_of_john_at_contoso_lands_in_fabrikams_mailbox_only(
+    lab: Lab, contoso: Tenant, fabrikam: Tenant
+) -> None:
+    # A partner connector of Fabrikam Lab's, to contoso.com: Contoso accepts it, Fabrikam doesn't.
+    outcome = validate(lab, "mail.contoso.com", sender=fabrikam.validation_sender)
+
+    assert outcome.succeeded, outcome.transcript
+    message = LabMessage.objects.get()
+    assert (message.tenant, message.rcpt_tos) == (fabrikam, ["john@contoso.com"])
+
+
+def test_one_message_for_several_tenants_domains_is_kept_once_for_the_senders_tenant(
     lab: Lab, contoso: Tenant, fabrikam: Tenant
 ) -> None:
     with smtplib.SMTP("127.0.0.1", lab.smtp_port, timeout=5) as client:
         client.sendmail(
-            "partner@tailspintoys.com",
+            fabrikam.validation_sender,
             ["john@contoso.com", "ops@fabrikamlab.com", "nobody@elsewhere.example"],
-            b"Subject: For both\r\nFrom: partner@tailspintoys.com\r\n\r\nHello\r\n",
+            b"Subject: For all\r\n\r\nHello\r\n",
         )
 
-    by_tenant = {m.tenant: m.rcpt_tos for m in LabMessage.objects.all()}
-    assert by_tenant == {
-        contoso: ["john@contoso.com"],
-        fabrikam: ["ops@fabrikamlab.com"],
-        None: ["nobody@elsewhere.example"],
-    }
+    [message] = LabMessage.objects.all()
+    assert message.tenant == fabrikam
+    assert message.rcpt_tos == [
+        "john@contoso.com",
+        "ops@fabrikamlab.com",
+        "nobody@elsewhere.example",
+    ]
+
+
+def test_a_message_from_a_sender_no_tenant_owns_is_accepted_and_kept_nowhere(
+    lab: Lab, contoso: Tenant, fabrikam: Tenant
+) -> None:
+    with smtplib.SMTP("127.0.0.1", lab.smtp_port, timeout=5) as client:
+        refused = client.sendmail(
+            "partner@tailspintoys.com",
+            ["john@contoso.com", "ops@fabrikamlab.com"],
+            b"Subject: For both\r\nFrom: partner@tailspintoys.com\r\n\r\nHello\r\n",
+        )
+        # The DATA reply came before sendmail returned, so the storing is done.
+
+    assert refused == {}
+    assert not LabMessage.objects.exists()
