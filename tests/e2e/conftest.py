@@ -53,8 +53,18 @@ def page(browser: Browser, settings: Any) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1366, "height": 800})
     context.set_default_timeout(10_000)
     page = context.new_page()
+    # Every browser test also checks that nothing on its pages broke the Content-Security-Policy
+    # (an inline script or style, a foreign source): Chromium reports each refusal on the console.
+    refused: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            refused.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     yield page
     context.close()
+    assert refused == [], refused
 
 
 def serious_accessibility_violations(page: Page) -> list[str]:
