@@ -201,11 +201,13 @@ AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_LOCKOUT_TEMPLATE = "eac/locked_out.html"
 AXES_VERBOSE = False
+# Behind the TLS proxy, the client's address is the one the proxy forwards (eac/addresses.py).
+AXES_CLIENT_IP_CALLABLE = "eac.addresses.client_address"
+EAC_BEHIND_TLS_PROXY = env_bool("EAC_BEHIND_TLS_PROXY", False)
+EAC_TLS_PROXY_HOPS = env_int("EAC_TLS_PROXY_HOPS", 1, minimum=1, maximum=10)
 
 # Security. The defaults are for a console served over HTTPS; DEBUG relaxes them for `make run`.
-SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("EAC_BEHIND_TLS_PROXY", False) else None
-)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if EAC_BEHIND_TLS_PROXY else None
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_HSTS_SECONDS = env_int(
     "SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0, maximum=63072000

@@ -70,3 +70,43 @@ def test_a_member_of_two_tenants_switches_between_them(contoso: Tenant, fabrikam
     assert "Fabrikam outbound secret" in html
     assert "To Contoso servers" not in html
     assert response.context["membership"].role == Role.VIEW_ONLY
+
+
+PROXY = "10.0.0.5"  # every request behind the TLS proxy arrives from it
+
+
+def _sign_in_from(client: Client, forwarded: str, password: str) -> int:
+    response = client.post(
+        reverse("signin"),
+        {"username": "admin@contoso.com", "password": password},
+        REMOTE_ADDR=PROXY,
+        HTTP_X_FORWARDED_FOR=forwarded,
+    )
+    return response.status_code
+
+
+def test_behind_the_tls_proxy_a_strangers_failures_dont_lock_the_admin_out(
+    client: Client, admin: User, settings: object
+) -> None:
+    settings.EAC_BEHIND_TLS_PROXY = True  # type: ignore[attr-defined]
+    for _ in range(5):
+        _sign_in_from(client, "203.0.113.9", "nope")
+    assert _sign_in_from(client, "203.0.113.9", PASSWORD) == 429  # the stranger is locked out
+    assert _sign_in_from(Client(), "198.51.100.7", PASSWORD) == 302  # the admin is not
+
+
+def test_behind_the_tls_proxy_only_the_address_the_proxy_wrote_counts(
+    client: Client, admin: User, settings: object
+) -> None:
+    """A client that writes its own X-Forwarded-For entries can't step around the lockout: the
+    proxy appends the address it saw, and that right-most entry is the one counted."""
+    settings.EAC_BEHIND_TLS_PROXY = True  # type: ignore[attr-defined]
+    for fake in range(5):
+        _sign_in_from(client, f"192.0.2.{fake}, 203.0.113.9", "nope")
+    assert _sign_in_from(client, "192.0.2.99, 203.0.113.9", PASSWORD) == 429
+
+
+def test_without_the_proxy_setting_x_forwarded_for_is_ignored(client: Client, admin: User) -> None:
+    for fake in range(5):
+        _sign_in_from(client, f"192.0.2.{fake}", "nope")
+    assert _sign_in_from(client, "192.0.2.99", PASSWORD) == 429
