@@ -1,16 +1,36 @@
-"""/healthz answers quickly with what is reachable, even when the broker is down or black-holed."""
+"""/healthz answers quickly with what is reachable, even when the broker is down or black-holed;
+anyone gets ok or degraded, staff the details, from a report at most a few seconds old."""
 
 from __future__ import annotations
 
 import socket
 import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.test import Client
 
-from tests.conftest import closed_port
+from console import health
+from eac.models import User
+from tests.conftest import PASSWORD, client_for, closed_port
 
-pytestmark = pytest.mark.django_db
+# Transactional: the page is fetched from another thread, which must see the staff member.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_report() -> Iterator[None]:
+    health.last_report.forget()  # each test points the console somewhere of its own
+    yield
+    health.last_report.forget()
+
+
+@pytest.fixture
+def client(db: None) -> Client:
+    """A staff member's browser: the details are shown to staff only."""
+    staff = User.objects.create_user("ops@lab.test", PASSWORD, is_staff=True)
+    return client_for(staff)
 
 
 def _get_healthz(client: Client) -> dict[str, object]:
@@ -58,3 +78,25 @@ def test_the_broker_password_never_appears(client: Client, broker_at) -> None:
     broker_at(f"redis://:hunter2@127.0.0.1:{closed_port()}/0")
     text = _get_healthz(client)["response"].content.decode()  # type: ignore[attr-defined]
     assert "hunter2" not in text
+
+
+def test_anyone_gets_only_ok_or_degraded(broker_at) -> None:
+    broker_at(f"redis://:hunter2@127.0.0.1:{closed_port()}/0")
+    response = Client().get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "degraded"}
+
+
+def test_twenty_probes_at_once_check_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    checks: list[int] = []
+    real = health.health_report
+
+    def counted() -> dict[str, object]:
+        checks.append(1)
+        return real()
+
+    monkeypatch.setattr(health, "health_report", counted)
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        statuses = list(pool.map(lambda _: Client().get("/healthz").json()["status"], range(20)))
+    assert len(statuses) == 20
+    assert len(checks) == 1
