@@ -8,10 +8,12 @@ where the domains come from and where messages go (see `lab.runtime`).
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import TracebackType
 
+from lab.behaviours import LISTENING, Behaviour
 from lab.ca import LAB_ZONE, LabFiles, ensure_ca, ensure_lab_ca
 from lab.dns import LabDns, normalize_domains
 from lab.smtp import Delivery, LabSmtp
@@ -33,6 +35,42 @@ def lab_environment(var_dir: Path | str, dns_port: int, smtp_port: int) -> dict[
         "EAC_PROBE_ALLOWED_NETWORKS": LAB_NETWORK,
         "EAC_PROBE_LAB_ONLY": "1",  # trainees validate against the lab, never a real server
     }
+
+
+def lab_ports_free(dns_port: int, smtp_port: int) -> bool:
+    """Whether the lab could start on these ports now: DNS on 127.0.0.1 (UDP) and SMTP on every
+    listening behaviour's address (TCP), bound as the servers bind them."""
+    addresses = sorted({b.address for b in LISTENING if b is not Behaviour.REFUSED})
+    probes: list[socket.socket] = []
+    try:
+        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        probes.append(udp)
+        udp.bind((LOOPBACK, dns_port))
+        for address in addresses:
+            tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            probes.append(tcp)
+            tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as asyncio's servers do
+            tcp.bind((address, smtp_port))
+    except OSError:
+        return False
+    finally:
+        for probe in probes:
+            probe.close()
+    return True
+
+
+def free_lab_ports(attempts: int = 20) -> tuple[int, int]:
+    """A DNS and an SMTP port the lab can start on, as the system hands free ones out."""
+    for _ in range(attempts):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            udp.bind((LOOPBACK, 0))
+            dns_port = int(udp.getsockname()[1])
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+            tcp.bind((LOOPBACK, 0))
+            smtp_port = int(tcp.getsockname()[1])
+        if lab_ports_free(dns_port, smtp_port):
+            return dns_port, smtp_port
+    raise OSError(f"No free ports for the lab after {attempts} tries.")
 
 
 def certificate_names_for(domains: Iterable[str]) -> list[str]:

@@ -11,11 +11,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from console.env import env_bool
 from console.running import environment_file, write_environment
-from lab.server import DEFAULT_DNS_PORT, DEFAULT_SMTP_PORT, lab_environment
+from lab.server import (
+    DEFAULT_DNS_PORT,
+    DEFAULT_SMTP_PORT,
+    free_lab_ports,
+    lab_environment,
+    lab_ports_free,
+)
 
 
 class Command(BaseCommand):
@@ -25,8 +31,8 @@ class Command(BaseCommand):
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
         parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
         parser.add_argument("--no-lab", action="store_true", help="Don't start the lab servers.")
-        parser.add_argument("--lab-dns-port", type=int, default=DEFAULT_DNS_PORT)
-        parser.add_argument("--lab-smtp-port", type=int, default=DEFAULT_SMTP_PORT)
+        parser.add_argument("--lab-dns-port", type=int, help=f"default {DEFAULT_DNS_PORT}")
+        parser.add_argument("--lab-smtp-port", type=int, help=f"default {DEFAULT_SMTP_PORT}")
 
     def handle(
         self,
@@ -34,8 +40,8 @@ class Command(BaseCommand):
         host: str,
         port: str,
         no_lab: bool,
-        lab_dns_port: int,
-        lab_smtp_port: int,
+        lab_dns_port: int | None,
+        lab_smtp_port: int | None,
         **options: Any,
     ) -> None:
         # Ctrl-C or a TERM from a supervisor stop everything, even when started from a shell that
@@ -47,6 +53,7 @@ class Command(BaseCommand):
         processes = []
         worker_env = dict(os.environ)
         if not no_lab:
+            lab_dns_port, lab_smtp_port = lab_ports(lab_dns_port, lab_smtp_port)
             lab = lab_environment(settings.VAR_DIR, lab_dns_port, lab_smtp_port)
             worker_env = lab_worker_environment(os.environ, lab)
             processes.append(
@@ -89,6 +96,23 @@ class Command(BaseCommand):
                     process.wait(timeout=20)
                 except subprocess.TimeoutExpired:
                     process.kill()
+
+
+def lab_ports(dns_port: int | None, smtp_port: int | None) -> tuple[int, int]:
+    """The lab's ports: those asked for, else the defaults, else free ones (another console on
+    this machine has the defaults, and this console's worker must reach its own lab, whose CA
+    it trusts). Ports asked for that are taken stop the console with a message that says so."""
+    asked = dns_port is not None or smtp_port is not None
+    dns_port, smtp_port = dns_port or DEFAULT_DNS_PORT, smtp_port or DEFAULT_SMTP_PORT
+    if lab_ports_free(dns_port, smtp_port):
+        return dns_port, smtp_port
+    if asked:
+        raise CommandError(
+            f"The lab's ports are taken (DNS {dns_port}/udp or mail {smtp_port}/tcp on "
+            "127.0.0.x): another console's lab? Choose others with --lab-dns-port and "
+            "--lab-smtp-port, or leave them out and free ones are picked."
+        )
+    return free_lab_ports()
 
 
 def lab_worker_environment(environ: Mapping[str, str], lab: Mapping[str, str]) -> dict[str, str]:
