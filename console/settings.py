@@ -283,6 +283,8 @@ EAC_PROBE_ALLOWED_NETWORKS = env_networks("EAC_PROBE_ALLOWED_NETWORKS")
 # A training lab: probes reach only EAC_PROBE_ALLOWED_NETWORKS, never the internet (make run's lab).
 EAC_PROBE_LAB_ONLY = env_bool("EAC_PROBE_LAB_ONLY", False)
 EAC_PROBE_TIMEOUT_SECONDS = env_seconds("EAC_PROBE_TIMEOUT_SECONDS", 90, maximum=600)
+# A run no worker has taken after this long ends with a message instead of waiting forever.
+EAC_VALIDATION_QUEUE_SECONDS = env_seconds("EAC_VALIDATION_QUEUE_SECONDS", 120, maximum=3600)
 
 LOGGING = {
     "version": 1,

@@ -123,14 +123,26 @@ def _record_on_connector(
 
 
 def sweep_interrupted(now: Any = None, *, run_id: str | uuid.UUID | None = None) -> int:
-    """Runs whose worker died: still running past their deadline. Workers sweep them all before
-    each run; a page or the command checks just the run it shows (`run_id`)."""
+    """Runs that will never finish on their own: still running past their deadline (their worker
+    died), or still queued after EAC_VALIDATION_QUEUE_SECONDS (no worker is taking runs).
+    Workers sweep them all before each run; a page or the command checks just the run it shows
+    (`run_id`), which is what ends a queued run when no worker runs at all."""
     now = now or timezone.now()
     overdue = ValidationRun.objects.filter(status=RunStatus.RUNNING, deadline_at__lt=now)
+    unclaimed = ValidationRun.objects.filter(
+        status=RunStatus.QUEUED,
+        created_at__lt=now - timedelta(seconds=settings.EAC_VALIDATION_QUEUE_SECONDS),
+    )
     if run_id is not None:
-        overdue = overdue.filter(pk=run_id)
+        overdue, unclaimed = overdue.filter(pk=run_id), unclaimed.filter(pk=run_id)
     return overdue.update(
         status=RunStatus.INTERRUPTED,
         finished_at=now,
         note="The worker running this validation stopped before it finished.",
-    )
+    ) + unclaimed.update(status=RunStatus.FAILED, finished_at=now, note=NO_WORKER)
+
+
+NO_WORKER = (
+    "No worker took this validation, so it didn't run. Check that a worker is running "
+    "(make run starts one), then validate again."
+)

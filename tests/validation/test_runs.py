@@ -231,3 +231,26 @@ def test_reading_a_run_marks_only_that_run_interrupted(
     assert "Validation interrupted" in response.content.decode()
     other.refresh_from_db()
     assert other.status == RunStatus.RUNNING  # left for the workers' sweep
+
+
+def test_a_run_no_worker_takes_ends_with_a_message_instead_of_waiting_forever(
+    admin_client_: Client, connector: OutboundConnector
+) -> None:
+    waiting = _queued(connector)
+    ValidationRun.objects.filter(pk=waiting.pk).update(
+        created_at=timezone.now() - timedelta(seconds=121)
+    )
+    fresh = _queued(connector)  # queued just now: a worker may still take it
+    progress = admin_client_.get(
+        reverse("validation:progress", args=[waiting.pk]), headers={"HX-Request": "true"}
+    )
+    assert progress.status_code == 286  # the page stops polling
+    page = admin_client_.get(reverse("validation:run", args=[waiting.pk])).content.decode()
+    assert "No worker took this validation, so it didn&#x27;t run." in page
+    waiting.refresh_from_db()
+    assert (waiting.status, waiting.finished_at is not None) == (RunStatus.FAILED, True)
+    admin_client_.get(
+        reverse("validation:progress", args=[fresh.pk]), headers={"HX-Request": "true"}
+    )
+    fresh.refresh_from_db()
+    assert fresh.status == RunStatus.QUEUED
