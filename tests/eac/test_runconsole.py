@@ -18,11 +18,9 @@ from tests.conftest import closed_port
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.worker
-@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
-def test_runconsole_serves_and_stops_the_web_server_and_the_worker(
-    tmp_path: Path, stop_signal: int
-) -> None:
+def _start_console(tmp_path: Path) -> tuple[subprocess.Popen[bytes], int, dict[str, str]]:
+    """`runconsole` in a session of its own (so all it started can be found and killed), and
+    the port it serves; once it answers /healthz."""
     port = closed_port()
     environ = {
         k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL"}
@@ -46,18 +44,35 @@ def test_runconsole_serves_and_stops_the_web_server_and_the_worker(
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+                assert response.status == 200
+                return console, port, environ
+        except OSError:
+            assert console.poll() is None, "the console stopped"
+            assert time.monotonic() < deadline, "the console never answered"
+            time.sleep(0.5)
+
+
+def _workers(console: subprocess.Popen[bytes]) -> list[int]:
+    found = subprocess.run(
+        ["pgrep", "-g", str(console.pid), "-f", "celery -A console worker"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return [int(pid) for pid in found.stdout.split()]
+
+
+@pytest.mark.worker
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
+def test_runconsole_serves_and_stops_the_web_server_and_the_worker(
+    tmp_path: Path, stop_signal: int
+) -> None:
+    console, port, environ = _start_console(tmp_path)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(
-                    f"http://127.0.0.1:{port}/healthz", timeout=5
-                ) as response:
-                    assert response.status == 200
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, "the console never answered"
-                time.sleep(0.5)
         # Served as in production: gunicorn, with the static files from WhiteNoise.
         with urllib.request.urlopen(
             f"http://127.0.0.1:{port}/static/eac/console.js", timeout=5
@@ -84,6 +99,22 @@ def test_runconsole_serves_and_stops_the_web_server_and_the_worker(
         )
         assert left.stdout.strip() == "", f"still running: {left.stdout}"
         assert not (tmp_path / "console.env").exists()  # gone with the console
+    finally:
+        if console.poll() is None:
+            os.killpg(console.pid, signal.SIGKILL)
+
+
+@pytest.mark.worker
+def test_runconsole_starts_the_worker_again_when_it_dies(tmp_path: Path) -> None:
+    console, _, _ = _start_console(tmp_path)
+    try:
+        [first] = _workers(console)
+        os.kill(first, signal.SIGKILL)  # the OOM killer, say
+        deadline = time.monotonic() + 60
+        while not [pid for pid in _workers(console) if pid != first]:
+            assert console.poll() is None, "the console stopped with its worker"
+            assert time.monotonic() < deadline, "no new worker"
+            time.sleep(0.5)
     finally:
         if console.poll() is None:
             os.killpg(console.pid, signal.SIGKILL)

@@ -3,11 +3,13 @@ server on 127.0.0.1, so validation works out of the box), all stopped together b
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.conf import settings
@@ -50,7 +52,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, _stop)
         shared = environment_file(settings.BASE_DIR, os.environ)
         write_environment(shared, os.environ)
-        processes = []
+        processes: list[subprocess.Popen[bytes] | WorkerKeeper] = []
         worker_env = dict(os.environ)
         if not no_lab:
             lab_dns_port, lab_smtp_port = lab_ports(lab_dns_port, lab_smtp_port)
@@ -69,9 +71,8 @@ class Command(BaseCommand):
                     ]
                 )
             )
-        processes.append(
-            subprocess.Popen(worker_command("--loglevel=INFO"), env=worker_env)  # noqa: S603
-        )
+        worker = WorkerKeeper(worker_env, self.stderr.write)
+        processes.append(worker)
         web = subprocess.Popen(_web_server(host, port))  # noqa: S603 - our own interpreter
         processes.append(web)
         shown_host = f"[{host}]" if ":" in host else host
@@ -83,7 +84,9 @@ class Command(BaseCommand):
                 f"Lab: mail server on 127.0.0.x:{lab_smtp_port}, DNS on 127.0.0.1:{lab_dns_port}"
             )
         try:
-            web.wait()
+            while web.poll() is None and worker.keep_running():
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    web.wait(timeout=1)
         except KeyboardInterrupt:
             pass
         finally:
@@ -96,6 +99,53 @@ class Command(BaseCommand):
                     process.wait(timeout=20)
                 except subprocess.TimeoutExpired:
                     process.kill()
+
+
+class WorkerKeeper:
+    """The Celery worker beside the web server, started again when it stops (a crash, the OOM
+    killer, a kill by hand): without it, validations would queue and never run. If it stops
+    RESTARTS_PER_MINUTE times within a minute, something is wrong that restarting won't mend,
+    and the console stops and says so. Looks like a Popen to the shutdown below."""
+
+    RESTARTS_PER_MINUTE = 3
+
+    def __init__(self, environ: dict[str, str], say: Callable[[str], object]) -> None:
+        self._environ, self._say = environ, say
+        self._restarts: list[float] = []
+        self.process = self._start()
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(worker_command("--loglevel=INFO"), env=self._environ)  # noqa: S603
+
+    def keep_running(self) -> bool:
+        """False when the worker stopped too often to start it again."""
+        code = self.process.poll()
+        if code is None:
+            return True
+        now = time.monotonic()
+        self._restarts = [t for t in self._restarts if now - t < 60]
+        if len(self._restarts) >= self.RESTARTS_PER_MINUTE:
+            self._say(
+                f"The Celery worker stopped again (exit code {code}), {len(self._restarts) + 1} "
+                "times within a minute: stopping the console. Its messages above say why."
+            )
+            return False
+        self._say(f"The Celery worker stopped (exit code {code}); starting it again.")
+        self._restarts.append(now)
+        self.process = self._start()
+        return True
+
+    def poll(self) -> int | None:
+        return self.process.poll()
+
+    def send_signal(self, signum: int) -> None:
+        self.process.send_signal(signum)
+
+    def wait(self, timeout: float | None = None) -> int:
+        return self.process.wait(timeout=timeout)
+
+    def kill(self) -> None:
+        self.process.kill()
 
 
 def lab_ports(dns_port: int | None, smtp_port: int | None) -> tuple[int, int]:
