@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models.functions import Lower
 
@@ -43,13 +44,18 @@ def _canonical(parser: Callable[[str], Any], values: list[str]) -> list[str]:
     return [str(value) for value in parse_each(parser, values)]
 
 
+# The cmdlet pages give -Comment no limit; Exchange keeps it in an Active Directory attribute
+# (adminDescription), which holds at most 1,024 characters. Without a limit, 2 MB was saved.
+COMMENT_MAX_LENGTH = 1024
+
+
 class Connector(models.Model):
     """What both directions share."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="%(class)ss")
     name = models.CharField(max_length=64)
-    comment = models.TextField(blank=True)
+    comment = models.TextField(blank=True, validators=[MaxLengthValidator(COMMENT_MAX_LENGTH)])
     enabled = models.BooleanField(default=True)
     connector_type = models.CharField(max_length=16, choices=ConnectorType.choices)
     connector_source = models.CharField(

@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 
 from connectors.endpoints import Endpoint
+from connectors.models import COMMENT_MAX_LENGTH
 from connectors.services import connector_name_taken
 from connectors.wizard.answers import (
     IdentityAnswers,
@@ -148,7 +149,10 @@ class NameForm(StepForm):
         error_messages={"required": "Enter a name."},
     )
     description = forms.CharField(
-        label="Description", required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label="Description",
+        required=False,
+        max_length=COMMENT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     turn_on = forms.BooleanField(label="Turn it on", required=False, initial=True)
     retain_headers = forms.BooleanField(

@@ -6,11 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
 from connectors.models import ConnectorDraft, InboundConnector, OutboundConnector
 from eac.models import AuditEvent, Tenant
+from tests.conftest import make_outbound
 
 pytestmark = pytest.mark.django_db
 
@@ -408,3 +410,23 @@ def test_each_step_is_a_full_page_and_an_htmx_partial(
         url, headers={"HX-Request": "true", "HX-History-Restore-Request": "true"}
     )
     assert history.content.decode().startswith("<!doctype html>")  # Back/Forward get the whole page
+
+
+def test_a_description_over_1024_characters_is_refused_beside_the_field(
+    admin_client_: Client, contoso: Tenant
+) -> None:
+    draft = walk(admin_client_, [("scenario", {"source": "office365", "target": "your_org"})])
+    response = step(admin_client_, draft, "name", {"name": "Long", "description": "x" * 1025})
+    assert response.status_code == 422
+    assert (
+        "Ensure this value has at most 1024 characters (it has 1025)." in response.content.decode()
+    )
+    accepted = step(admin_client_, draft, "name", {"name": "Long", "description": "x" * 1024})
+    assert accepted.status_code == 302
+
+
+def test_no_way_in_saves_a_comment_over_1024_characters(contoso: Tenant) -> None:
+    """The import and the services check it too: 2 MB was saved before."""
+    with pytest.raises(ValidationError, match="at most 1024 characters"):
+        make_outbound(contoso, "Long comment", comment="x" * (2 * 1024 * 1024))
+    assert not OutboundConnector.objects.filter(name="Long comment").exists()
