@@ -30,8 +30,14 @@ PAGE = 100  # rows shown at first; "Show more" adds as many again
 FINDINGS_SHOWN = 10
 
 
+MOST_ROWS = 100_000  # what "Show more" can reach; a larger ?limit= would overflow the query
+
+
 def _limit(text: str) -> int:
-    return max(PAGE, int(text)) if text.isdigit() else PAGE
+    """The rows to show: ?limit= from "Show more", within PAGE..MOST_ROWS."""
+    if not (text.isascii() and text.isdigit()):
+        return PAGE
+    return min(max(PAGE, int(text)), MOST_ROWS)
 
 
 def _search_text(typed: str) -> str:
