@@ -22,6 +22,7 @@ from connectors.selectors import (
 )
 from connectors.summaries import connector_sections, validation_result
 from eac.tenancy import TenantRequest, get_for_tenant, tenant_required
+from eac.values import parse_count
 from validation.selectors import latest_run
 
 PAGE = 100  # rows shown at first; "Show more" adds as many again
@@ -35,9 +36,7 @@ MOST_ROWS = 100_000  # what "Show more" can reach; a larger ?limit= would overfl
 
 def _limit(text: str) -> int:
     """The rows to show: ?limit= from "Show more", within PAGE..MOST_ROWS."""
-    if not (text.isascii() and text.isdigit()):
-        return PAGE
-    return min(max(PAGE, int(text)), MOST_ROWS)
+    return min(max(PAGE, parse_count(text, below=10**12) or PAGE), MOST_ROWS)
 
 
 def _search_text(typed: str) -> str:

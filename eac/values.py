@@ -570,3 +570,13 @@ def parse_each(parser: Callable[[str], T], items: Iterable[str]) -> list[T]:
 def _about_item(item: str, error: InvalidValue) -> list[Problem]:
     label = _shown(item.strip()) or "(empty entry)"
     return [Problem(f"{label}: {p.message}", p.code) for p in error.problems]
+
+
+def parse_count(text: str, *, below: int) -> int | None:
+    """A row number or count sent in a URL or by a button: ASCII digits only ("²" is a digit to
+    str.isdigit but not to int), and less than `below`; None for anything else, which the page
+    answers as if nothing had been sent."""
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(below)):
+        return None
+    number = int(text)
+    return number if number < below else None

@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.views.decorators.vary import vary_on_headers
 
 from eac.tenancy import TenantRequest, get_for_tenant, tenant_required
+from eac.values import parse_count
 from lab.behaviours import Behaviour
 from lab.models import LabMessage
 from lab.selectors import lab_example_domain, lab_messages
@@ -19,7 +20,7 @@ PAGE = 50  # rows shown at first; "Show more" adds as many again
 
 
 def _number(text: str) -> int | None:
-    return int(text) if text.isdigit() and len(text) < 10 else None
+    return parse_count(text, below=10**9)
 
 
 def _mailbox_context(request: TenantRequest, selected_id: int | None) -> dict[str, Any]:

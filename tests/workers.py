@@ -58,13 +58,18 @@ def worker_process(
         try:
             yield worker
         finally:
-            if worker.poll() is None:
-                worker.terminate()
-                try:
-                    worker.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    worker.kill()
-                    worker.wait()
+            stop_process(worker)
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """TERM, as a supervisor stops a worker; KILL if it hasn't ended 20 s later."""
+    if process.poll() is None:
+        process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def manage(

@@ -14,7 +14,7 @@ from django.http import QueryDict
 from django.utils.datastructures import MultiValueDict
 
 from eac.formfields import ValueListField
-from eac.values import InvalidValue
+from eac.values import InvalidValue, parse_count
 
 
 @dataclass
@@ -48,7 +48,7 @@ def with_list_error(form: forms.Form, name: str, message: str) -> forms.Form:
 
 def _selected(data: MultiValueDict[str, Any], name: str, count: int) -> int | None:
     text = str(data.get(f"{name}_selected", ""))
-    return int(text) if text.isdigit() and int(text) < count else None
+    return parse_count(text, below=count)
 
 
 def apply_classic_action(form: forms.Form, action: str) -> tuple[forms.Form, Dialog | None]:
@@ -69,9 +69,7 @@ def apply_classic_action(form: forms.Form, action: str) -> tuple[forms.Form, Dia
         elif verb == "remove-selected" and selected is not None:
             del items[selected]
         elif verb == "ok":
-            index = (
-                int(index_text) if index_text.isdigit() and int(index_text) < len(items) else None
-            )
+            index = parse_count(index_text, below=len(items))
             try:
                 value = str(list_field.parser(typed))
             except InvalidValue as exc:

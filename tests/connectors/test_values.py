@@ -15,6 +15,7 @@ from eac.values import (
     InvalidValue,
     SmartHost,
     parse_connector_name,
+    parse_count,
     parse_domain,
     parse_domain_pattern,
     parse_each,
@@ -562,3 +563,25 @@ def test_a_canonical_value_parses_to_itself(parse, text):
 @given(items=st.lists(DOMAINISH | FRAGMENTS | st.text(), max_size=5))
 def test_a_list_is_refused_only_with_a_validation_error(items):
     outcome(lambda _: parse_each(parse_domain_pattern, items), "")
+
+
+@pytest.mark.parametrize(
+    ("text", "below", "number"),
+    [
+        ("3", 5, 3),
+        ("0", 1, 0),
+        ("5", 5, None),
+        ("", 5, None),
+        ("-1", 5, None),
+        ("²", 5, None),
+        ("٣", 5, None),
+        ("1" * 40, 10**12, None),
+        (" 3", 5, None),
+    ],
+)
+def test_a_row_number_from_a_url_or_button_is_ascii_digits_below_the_bound(
+    text: str, below: int, number: int | None
+) -> None:
+    """ "²" and "٣" are digits to str.isdigit: a row number made of them was a 500 in the
+    Classic list's dialogs."""
+    assert parse_count(text, below=below) == number

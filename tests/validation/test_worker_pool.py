@@ -18,7 +18,7 @@ from console.management.commands.runconsole import worker_command
 from lab.behaviours import Behaviour
 from tests.validation.peers import DnsLab, LabCA, LabServer
 from tests.validation.worker_runs import finished, start, wait_for
-from tests.workers import ROOT, current_database_url, manage
+from tests.workers import ROOT, current_database_url, manage, stop_process
 from validation import services
 from validation.models import RunStatus, ValidationRun
 from validation.probe import CONNECTION_TIMED_OUT, RUN_HEADER
@@ -69,13 +69,7 @@ def pool_worker(tmp_path: Path, dns_lab: DnsLab, lab_ca: LabCA) -> Iterator[Star
 
     yield start
     for worker in started:
-        worker.terminate()
-    for worker in started:
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
+        stop_process(worker)
 
 
 def test_one_worker_runs_validations_side_by_side_and_stop_ends_each_between_tasks(
