@@ -55,6 +55,9 @@ class ValidationRun(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     deadline_at = models.DateTimeField(null=True, blank=True)
+    # Written by the worker every few seconds while it runs the run (validation.tasks); a run
+    # whose heartbeat stops is interrupted long before its deadline (validation.recording).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

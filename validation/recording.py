@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import functools
 import uuid
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from connectors.models import OutboundConnector
@@ -28,6 +30,10 @@ if TYPE_CHECKING:
 
 # How long past its probe budget a run may stay running before the sweep calls it interrupted.
 GRACE = timedelta(seconds=15)
+# A running run's worker writes its heartbeat every HEARTBEAT_SECONDS (validation.tasks); one
+# silent for HEARTBEAT_STALE has lost its worker, and the next look at it says so.
+HEARTBEAT_SECONDS = 5.0
+HEARTBEAT_STALE = timedelta(seconds=20)
 
 
 def validation_claim(run_id: str | uuid.UUID) -> ValidationRun | None:
@@ -36,7 +42,12 @@ def validation_claim(run_id: str | uuid.UUID) -> ValidationRun | None:
     budget = timedelta(seconds=settings.EAC_PROBE_TIMEOUT_SECONDS)
     claimed = ValidationRun.objects.filter(
         pk=run_id, status=RunStatus.QUEUED, stop_requested=False
-    ).update(status=RunStatus.RUNNING, started_at=now, deadline_at=now + budget + GRACE)
+    ).update(
+        status=RunStatus.RUNNING,
+        started_at=now,
+        deadline_at=now + budget + GRACE,
+        heartbeat_at=now,
+    )
     if not claimed:
         ValidationRun.objects.filter(
             pk=run_id, status=RunStatus.QUEUED, stop_requested=True
@@ -81,6 +92,13 @@ def validation_record_task(run: ValidationRun, seq: int, result: TaskResult) -> 
     return task
 
 
+def heartbeat(run_ids: Iterable[str | uuid.UUID]) -> int:
+    """The worker running these runs is alive."""
+    return ValidationRun.objects.filter(pk__in=list(run_ids), status=RunStatus.RUNNING).update(
+        heartbeat_at=timezone.now()
+    )
+
+
 def stop_requested(run_id: str | uuid.UUID) -> bool:
     return ValidationRun.objects.filter(pk=run_id, stop_requested=True).exists()
 
@@ -123,12 +141,15 @@ def _record_on_connector(
 
 
 def sweep_interrupted(now: Any = None, *, run_id: str | uuid.UUID | None = None) -> int:
-    """Runs that will never finish on their own: still running past their deadline (their worker
-    died), or still queued after EAC_VALIDATION_QUEUE_SECONDS (no worker is taking runs).
+    """Runs that will never finish on their own: still running with no heartbeat for
+    HEARTBEAT_STALE or past their deadline (their worker died or hung), or still queued after
+    EAC_VALIDATION_QUEUE_SECONDS (no worker is taking runs).
     Workers sweep them all before each run; a page or the command checks just the run it shows
     (`run_id`), which is what ends a queued run when no worker runs at all."""
     now = now or timezone.now()
-    overdue = ValidationRun.objects.filter(status=RunStatus.RUNNING, deadline_at__lt=now)
+    overdue = ValidationRun.objects.filter(status=RunStatus.RUNNING).filter(
+        Q(deadline_at__lt=now) | Q(heartbeat_at__lt=now - HEARTBEAT_STALE)
+    )
     unclaimed = ValidationRun.objects.filter(
         status=RunStatus.QUEUED,
         created_at__lt=now - timedelta(seconds=settings.EAC_VALIDATION_QUEUE_SECONDS),
@@ -138,7 +159,7 @@ def sweep_interrupted(now: Any = None, *, run_id: str | uuid.UUID | None = None)
     return overdue.update(
         status=RunStatus.INTERRUPTED,
         finished_at=now,
-        note="The worker running this validation stopped before it finished.",
+        note="The worker running this validation stopped before it finished. Validate again.",
     ) + unclaimed.update(status=RunStatus.FAILED, finished_at=now, note=NO_WORKER)
 
 

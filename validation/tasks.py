@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
+import logging
 import socket
 import threading
 import time
+from collections.abc import Iterator
 
 import dns.resolver
 from celery import shared_task
 from django.conf import settings
+from django.db import DatabaseError, close_old_connections, connection
 
 from validation import recording
 from validation.models import ValidationRun
 from validation.policy import EgressPolicy
 from validation.probe import ProbeConfig, TaskResult, TlsMode, run_probe
 from validation.services import RUN_TASK
+
+logger = logging.getLogger(__name__)
 
 STAGE_TIMEOUT_SECONDS = 15.0
 # How often one worker sweeps for runs whose worker died: they are overdue only 15 seconds
@@ -88,6 +94,54 @@ class _Sweeps:
 _sweeps = _Sweeps()
 
 
+class _Heartbeats:
+    """One thread per worker process that writes the heartbeat of every run the process is
+    running, every recording.HEARTBEAT_SECONDS. A probe can sit in one stage for 15 seconds, so
+    the runs' own threads can't be the ones to beat. The thread ends (with its database
+    connection) once no run is left."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._runs: set[str] = set()
+        self._thread: threading.Thread | None = None
+        self._wake = threading.Event()
+
+    @contextlib.contextmanager
+    def beating(self, run_id: str) -> Iterator[None]:
+        with self._lock:
+            self._runs.add(run_id)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._beat, name="heartbeat", daemon=True)
+                self._thread.start()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._runs.discard(run_id)
+
+    def _beat(self) -> None:
+        try:
+            while True:
+                self._wake.wait(recording.HEARTBEAT_SECONDS)
+                with self._lock:
+                    runs = set(self._runs)
+                    if not runs:
+                        self._thread = None
+                        return
+                try:
+                    close_old_connections()
+                    recording.heartbeat(runs)
+                except DatabaseError:
+                    logger.warning(
+                        "Couldn't write the heartbeat of %d runs", len(runs), exc_info=True
+                    )
+        finally:
+            connection.close()  # this thread's own
+
+
+_heartbeats = _Heartbeats()
+
+
 class _StopRequested:
     """`should_stop` for the probe: the run's Stop button, read at most every STOP_CHECK_SECONDS
     (the claim has just read it)."""
@@ -117,13 +171,14 @@ def run_validation(run_id: str) -> None:
     def record(result: TaskResult) -> None:
         recording.validation_record_task(run, next(counter), result)
 
-    outcome = run_probe(
-        config,
-        resolver=make_resolver(config.stage_timeout),
-        policy=EgressPolicy(
-            settings.EAC_PROBE_ALLOWED_NETWORKS, lab_only=settings.EAC_PROBE_LAB_ONLY
-        ),
-        on_task=record,
-        should_stop=_StopRequested(run_id),
-    )
-    recording.validation_finish(run, outcome)
+    with _heartbeats.beating(str(run.pk)):
+        outcome = run_probe(
+            config,
+            resolver=make_resolver(config.stage_timeout),
+            policy=EgressPolicy(
+                settings.EAC_PROBE_ALLOWED_NETWORKS, lab_only=settings.EAC_PROBE_LAB_ONLY
+            ),
+            on_task=record,
+            should_stop=_StopRequested(run_id),
+        )
+        recording.validation_finish(run, outcome)

@@ -108,6 +108,25 @@ def test_a_running_run_past_its_deadline_is_marked_interrupted(
     assert (overdue.status, current.status) == (RunStatus.INTERRUPTED, RunStatus.RUNNING)
 
 
+def test_a_running_run_whose_heartbeat_stopped_is_interrupted_before_its_deadline(
+    connector: OutboundConnector,
+) -> None:
+    now = timezone.now()
+    later = now + timedelta(minutes=1)
+    silent = _queued(
+        connector,
+        status=RunStatus.RUNNING,
+        deadline_at=later,
+        heartbeat_at=now - recording.HEARTBEAT_STALE - timedelta(seconds=1),
+    )
+    beating = _queued(connector, status=RunStatus.RUNNING, deadline_at=later, heartbeat_at=now)
+    assert recording.sweep_interrupted(now=now) == 1
+    silent.refresh_from_db()
+    beating.refresh_from_db()
+    assert (silent.status, beating.status) == (RunStatus.INTERRUPTED, RunStatus.RUNNING)
+    assert recording.heartbeat([silent.pk, beating.pk]) == 1  # a finished run isn't revived
+
+
 def test_an_unreachable_broker_shows_the_unavailable_message_and_breaks_nothing(
     admin_client_: Client, connector: OutboundConnector, unreachable_broker: None
 ) -> None:

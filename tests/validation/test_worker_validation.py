@@ -10,7 +10,6 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
 from connectors.models import OutboundConnector
 from lab.behaviours import Behaviour
@@ -51,12 +50,30 @@ def test_a_killed_worker_leaves_the_run_interrupted_and_redelivery_sends_nothing
     doomed = lab_worker(silent)
     run = start(connector)
     wait_for(lambda: run.tasks.filter(name="Connect").exists())
+    run.refresh_from_db()
+    claimed = run.heartbeat_at
+    assert claimed is not None
+
+    def beaten() -> bool:
+        run.refresh_from_db()
+        return run.heartbeat_at is not None and run.heartbeat_at > claimed
+
+    wait_for(beaten)  # the worker beats while the probe sits in one stage
     os.kill(doomed.pid, signal.SIGKILL)  # type: ignore[attr-defined]
     doomed.wait(timeout=10)  # type: ignore[attr-defined]
 
     run.refresh_from_db()
     assert run.status == RunStatus.RUNNING  # nobody has noticed yet
-    recording.sweep_interrupted(now=timezone.now() + timedelta(minutes=5))  # past its deadline
+    assert run.heartbeat_at is not None
+    assert run.deadline_at is not None
+    silent_since = run.heartbeat_at
+    # Noticed from the silence of its heartbeat, long before its deadline.
+    recording.sweep_interrupted(now=silent_since + recording.HEARTBEAT_STALE / 2)
+    run.refresh_from_db()
+    assert run.status == RunStatus.RUNNING
+    noticed = silent_since + recording.HEARTBEAT_STALE + timedelta(seconds=1)
+    assert noticed < run.deadline_at
+    recording.sweep_interrupted(now=noticed)
     run.refresh_from_db()
     assert run.status == RunStatus.INTERRUPTED
 
