@@ -45,7 +45,9 @@ def _canonical(parser: Callable[[str], Any], values: list[str]) -> list[str]:
 
 
 # The cmdlet pages give -Comment no limit; Exchange keeps it in an Active Directory attribute
-# (adminDescription), which holds at most 1,024 characters. Without a limit, 2 MB was saved.
+# (adminDescription), which holds at most 1,024 characters (its Range-Upper in
+# https://learn.microsoft.com/windows/win32/adschema/a-admindescription). Without a limit, 2 MB
+# was saved.
 COMMENT_MAX_LENGTH = 1024
 
 
