@@ -15,10 +15,7 @@ class LabMessage(models.Model):
     """One message as the lab received it, kept once, for the tenant its envelope sender names
     (the probe sends from its tenant's initial domain), with all its recipients."""
 
-    # The lab no longer keeps a message for no tenant; None is only in rows kept before it stopped.
-    tenant = models.ForeignKey(
-        Tenant, null=True, blank=True, on_delete=models.CASCADE, related_name="lab_messages"
-    )
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="lab_messages")
     received_at = models.DateTimeField(default=timezone.now)
     mail_from = models.CharField(max_length=320, blank=True)  # the envelope's; "" is <>
     rcpt_tos = models.JSONField(default=list)  # the envelope's, whichever tenants' they are
