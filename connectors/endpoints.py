@@ -24,8 +24,13 @@ class ConnectorType(models.TextChoices):
 
 
 class ConnectorSource(models.TextChoices):
+    """How the connector was made: in the EAC (AdminUI), by hand in PowerShell (Default), by the
+    Hybrid Configuration Wizard, or migrated from Forefront Online Protection for Exchange."""
+
     ADMIN_UI = "AdminUI", "AdminUI"
     DEFAULT = "Default", "Default"
+    HYBRID_WIZARD = "HybridWizard", "HybridWizard"
+    MIGRATED = "Migrated", "Migrated"
 
 
 def far_end(connector_type: str) -> Endpoint:

@@ -19,13 +19,27 @@ from eac.models import Tenant
 from eac.values import (
     InvalidValue,
     parse_connector_name,
+    parse_domain,
     parse_domain_pattern,
     parse_each,
+    parse_email_address,
     parse_sender_ip,
+    parse_skip_ip,
     parse_smart_host,
     parse_tls_certificate_domain,
     parse_validation_recipient,
 )
+
+
+class MtaStsMode(models.TextChoices):
+    OPPORTUNISTIC = "Opportunistic", "Opportunistic"
+    NONE = "None", "None"
+
+
+class SmtpDaneMode(models.TextChoices):
+    OPPORTUNISTIC = "Opportunistic", "Opportunistic"
+    MANDATORY = "Mandatory", "Mandatory"
+    NONE = "None", "None"
 
 
 class TlsSettings(models.TextChoices):
@@ -114,6 +128,18 @@ class OutboundConnector(Connector):
     validation_recipients = models.JSONField(default=list, blank=True)
     is_validated = models.BooleanField(default=False)
     last_validation_timestamp = models.DateTimeField(null=True, blank=True)
+    # Not in the wizard: set with PowerShell or by the Hybrid Configuration Wizard, and kept so an
+    # import and its export round-trip (docs/import.md says which the console acts on).
+    route_all_messages_via_on_premises = models.BooleanField(default=False)
+    sender_rewriting_enabled = models.BooleanField(default=False)
+    test_mode = models.BooleanField(default=False)
+    mta_sts_mode = models.CharField(
+        max_length=16, choices=MtaStsMode.choices, default=MtaStsMode.OPPORTUNISTIC
+    )
+    smtp_dane_mode = models.CharField(
+        max_length=16, choices=SmtpDaneMode.choices, default=SmtpDaneMode.OPPORTUNISTIC
+    )
+    link_for_modified_connector = models.UUIDField(null=True, blank=True)  # Microsoft's own
 
     class Meta(Connector.Meta):
         # The list sorts by status, then name, in the database (connectors/selectors.py); the
@@ -156,19 +182,25 @@ class OutboundConnector(Connector):
             )
         if not self.use_mx_record and not self.smart_hosts:
             errors.setdefault("smart_hosts", []).append("Add at least one smart host.")
-        if self.tls_settings == TlsSettings.DOMAIN_VALIDATION:
-            if not self.tls_domain:
-                errors.setdefault("tls_domain", []).append(
-                    "Enter the domain name the certificate's subject or SAN must match."
+        for field in ON_PREMISES_ONLY_OUTBOUND:
+            if getattr(self, field) and self.connector_type != ConnectorType.ON_PREMISES:
+                errors.setdefault(field, []).append(
+                    "Only a connector to your organization's email server can have this on."
                 )
-            else:
-                self._clean_field(
-                    errors, "tls_domain", lambda: parse_tls_certificate_domain(self.tls_domain)
-                )
-        elif self.tls_domain:
+        if self.tls_settings == TlsSettings.DOMAIN_VALIDATION and not self.tls_domain:
             errors.setdefault("tls_domain", []).append(
-                "A certificate domain is only used when the subject name must match (DomainValidation)."
+                "Enter the domain name the certificate's subject or SAN must match."
             )
+        elif self.tls_domain:
+            # Kept with any TLS level, as Exchange keeps it; it is used only with
+            # DomainValidation (connectors/effects.py says so where it shows).
+            self._clean_field(
+                errors, "tls_domain", lambda: parse_tls_certificate_domain(self.tls_domain)
+            )
+
+
+# "This setting requires OnPremises for the ConnectorType value" (New-OutboundConnector).
+ON_PREMISES_ONLY_OUTBOUND = ("route_all_messages_via_on_premises", "sender_rewriting_enabled")
 
 
 class InboundConnector(Connector):
@@ -182,6 +214,18 @@ class InboundConnector(Connector):
     restrict_domains_to_certificate = models.BooleanField(default=False)
     restrict_domains_to_ip_addresses = models.BooleanField(default=False)
     tls_sender_certificate_name = models.CharField(max_length=255, blank=True)
+    # Not in the wizard: set with PowerShell, by the Hybrid Configuration Wizard or in the
+    # Defender portal (Enhanced Filtering), and kept so an import and its export round-trip.
+    associated_accepted_domains = models.JSONField(default=list, blank=True)
+    treat_messages_as_internal = models.BooleanField(default=False)
+    trusted_organizations = models.JSONField(default=list, blank=True)
+    ef_skip_last_ip = models.BooleanField(default=False)
+    ef_skip_ips = models.JSONField(default=list, blank=True)
+    ef_users = models.JSONField(default=list, blank=True)
+    ef_test_mode = models.BooleanField(default=False)  # Microsoft's own
+    ef_skip_mail_gateway = models.JSONField(default=list, blank=True)  # Microsoft's own
+    scan_and_drop_recipients = models.JSONField(default=list, blank=True)  # Microsoft's own
+    client_host_names = models.JSONField(default=list, blank=True)  # undocumented
 
     class Meta(Connector.Meta):
         indexes = [models.Index("tenant", "enabled", Lower("name"), name="inbound_by_status")]
@@ -212,19 +256,51 @@ class InboundConnector(Connector):
                 "tls_sender_certificate_name",
                 lambda: parse_tls_certificate_domain(self.tls_sender_certificate_name),
             )
+        self._clean_field(
+            errors,
+            "associated_accepted_domains",
+            lambda: _canonical(parse_domain, self.associated_accepted_domains),
+        )
+        self._clean_field(
+            errors,
+            "trusted_organizations",
+            lambda: _canonical(parse_domain, self.trusted_organizations),
+        )
+        self._clean_field(
+            errors, "ef_skip_ips", lambda: _canonical(parse_skip_ip, self.ef_skip_ips)
+        )
+        self._clean_field(
+            errors, "ef_users", lambda: _canonical(parse_email_address, self.ef_users)
+        )
+        for field in ("ef_skip_mail_gateway", "scan_and_drop_recipients", "client_host_names"):
+            # Microsoft's own or undocumented: kept as given, each entry trimmed.
+            setattr(self, field, [str(entry).strip() for entry in getattr(self, field)])
         if not self.sender_domains:
             errors.setdefault("sender_domains", []).append("Add at least one sender domain, or *.")
-        partner_only = self.restrict_domains_to_certificate or self.restrict_domains_to_ip_addresses
-        if partner_only and self.connector_type != ConnectorType.PARTNER:
-            errors.setdefault("connector_type", []).append(
-                "Restrictions by certificate or IP address apply only to partner connectors."
-            )
+        # RestrictDomainsToCertificate and RestrictDomainsToIPAddresses take effect only on
+        # partner connectors, but Exchange keeps them on any (Microsoft's add-on service article
+        # sets the first on an OnPremises connector); connectors/effects.py says so.
         if self.restrict_domains_to_certificate and not self.tls_sender_certificate_name:
             errors.setdefault("tls_sender_certificate_name", []).append(
                 "Enter the domain name the partner's certificate subject must match."
             )
         if self.restrict_domains_to_ip_addresses and not self.sender_ip_addresses:
             errors.setdefault("sender_ip_addresses", []).append("Add at least one IP address.")
+        if self.treat_messages_as_internal:
+            self._clean_treat_as_internal(errors)
+
+    def _clean_treat_as_internal(self, errors: dict[str, list[str]]) -> None:
+        """New-InboundConnector: "You can't set this parameter to the value $true if" the
+        connector retains internal headers or isn't from your organization's email server."""
+        if self.connector_type != ConnectorType.ON_PREMISES:
+            errors.setdefault("treat_messages_as_internal", []).append(
+                "Only a connector from your organization's email server can treat messages as internal."
+            )
+        if self.cloud_services_mail_enabled:
+            errors.setdefault("treat_messages_as_internal", []).append(
+                "A connector that retains internal Exchange email headers (CloudServicesMailEnabled) "
+                "can't also treat messages as internal."
+            )
 
 
 class ConnectorDraft(models.Model):

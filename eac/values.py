@@ -461,6 +461,41 @@ def _sender_range(text: str) -> str:
     return interface.with_prefixlen
 
 
+# --- Enhanced Filtering skip addresses -------------------------------------------------------
+
+
+def parse_skip_ip(text: str) -> str:
+    """One entry of an inbound connector's EFSkipIPs: an IP address, a CIDR range
+    (`192.168.3.1/24`) or a range with a dash (`192.168.0.1-192.168.0.254`), IPv4 or IPv6
+    (https://learn.microsoft.com/en-us/powershell/module/exchange/new-inboundconnector). Kept
+    canonical: `192.168.3.0/24`, `10.0.0.1-10.0.0.9`."""
+    value = text.strip()
+    if not value:
+        _fail("Enter an IP address, a CIDR range or a range such as 10.0.0.1-10.0.0.9.", "required")
+    if "-" in value:
+        return _skip_range(value)
+    try:
+        if "/" in value:
+            return str(ipaddress.ip_network(value, strict=False))
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        _fail(f"“{_shown(value)}” isn't an IP address or a CIDR range.", "invalid_ip")
+
+
+def _skip_range(value: str) -> str:
+    first_text, _, last_text = value.partition("-")
+    try:
+        first = ipaddress.ip_address(first_text.strip())
+        last = ipaddress.ip_address(last_text.strip())
+    except ValueError:
+        _fail(f"“{_shown(value)}” isn't a range such as 10.0.0.1-10.0.0.9.", "invalid_range")
+    if first.version != last.version:
+        _fail("Both ends of a range must be IPv4, or both IPv6.", "mixed_range")
+    if int(first) > int(last):  # same version, checked above
+        _fail(f"The range {first}-{last} ends before it starts.", "reversed_range")
+    return f"{first}-{last}"
+
+
 # --- validation recipients -------------------------------------------------------------------
 
 
@@ -482,6 +517,11 @@ def parse_validation_recipient(text: str, *, routes: Callable[[str], bool] | Non
             "not_routed",
         )
     return f"{local}@{domain}"
+
+
+def parse_email_address(text: str) -> str:
+    """An email address, as EFUsers lists them: the same rules as a validation recipient."""
+    return parse_validation_recipient(text)
 
 
 def _reject_malformed_address_text(address: str) -> None:

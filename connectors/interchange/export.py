@@ -9,6 +9,7 @@ prints with every object: its identity and when it was created and changed.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, assert_never
@@ -29,6 +30,7 @@ from connectors.interchange.properties import (
     AddressSpaces,
     Choice,
     Flag,
+    Guid,
     Property,
     Text,
     TextList,
@@ -98,6 +100,8 @@ def json_value(prop: Property, value: Any) -> Any:
             return [f"smtp:{domain};1" for domain in value]
         case Timestamp():
             return _utc(value)
+        case Guid():
+            return str(value or uuid.UUID(int=0))  # Get-…Connector prints none as all zeros
     assert_never(kind)
 
 

@@ -10,6 +10,7 @@ is kept, so the admin can fix them all at once.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -31,6 +32,7 @@ from connectors.interchange.properties import (
     AddressSpaces,
     Choice,
     Flag,
+    Guid,
     Kind,
     Property,
     Text,
@@ -125,6 +127,8 @@ def read_value(json: Reader, prop: Property) -> Any:
             )
         case Timestamp():
             return _timestamp(json, key)
+        case Guid():
+            return _guid(json, key)
     assert_never(kind)
 
 
@@ -180,6 +184,21 @@ def _timestamp(json: Reader, key: str) -> datetime | None:
             key, f"“{shown(value)}” isn't a date and time such as 2026-07-24T18:59:12Z."
         )
     return moment
+
+
+def _guid(json: Reader, key: str) -> uuid.UUID | None:
+    value = json.get(key)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise json.error(key, f"expected a GUID, found {type_name(value)}.")
+    try:
+        guid = uuid.UUID(value.strip())
+    except ValueError:
+        raise json.error(
+            key, f"“{shown(value)}” isn't a GUID such as 0b0f5d4e-8c1a-4f5e-9a47-3c1f2e6d7b80."
+        ) from None
+    return None if guid.int == 0 else guid  # Exchange prints the all-zero GUID for none
 
 
 _MS_DATE = re.compile(r"^/Date\((-?\d{1,15})([+-]\d{4})?\)/$")

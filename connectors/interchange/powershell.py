@@ -21,6 +21,7 @@ from connectors.endpoints import ConnectorType
 from connectors.interchange.properties import (
     CLOUD_SERVICES_MAIL_ENABLED,
     COMMENT,
+    CONNECTOR_SOURCE,
     CONNECTOR_TYPE,
     DOMAIN,
     DOMAIN_TYPE,
@@ -33,6 +34,7 @@ from connectors.interchange.properties import (
     AddressSpaces,
     Choice,
     Flag,
+    Guid,
     Property,
     Text,
     TextList,
@@ -72,12 +74,26 @@ def _command(cmdlet: str, parameters: list[tuple[str, str]]) -> str:
 
 def _parameters(instance: Model, props: Iterable[Property]) -> list[tuple[str, str]]:
     """The properties a line gives, each as (parameter, argument), per the table's `powershell`."""
-    parameters = []
-    for prop in props:
-        value = getattr(instance, prop.field)
-        if prop.powershell is Write.ALWAYS or (prop.powershell is Write.IF_SET and value):
-            parameters.append((prop.name, argument(prop, value)))
-    return parameters
+    return [
+        (prop.name, argument(prop, getattr(instance, prop.field)))
+        for prop in props
+        if _written(prop, getattr(instance, prop.field))
+    ]
+
+
+def _written(prop: Property, value: Any) -> bool:
+    match prop.powershell:
+        case Write.ALWAYS:
+            return True
+        case Write.IF_SET:
+            return bool(value)
+        case Write.UNLESS_DEFAULT:
+            kind = prop.value
+            assert isinstance(kind, Choice), prop.name  # the only kind with a default to leave out
+            return value != kind.default and value not in kind.unsettable
+        case Write.NEVER:
+            return False
+    assert_never(prop.powershell)
 
 
 def argument(prop: Property, value: Any) -> str:
@@ -94,6 +110,8 @@ def argument(prop: Property, value: Any) -> str:
             return str(value)  # the console's values are Exchange's enum names
         case Timestamp():
             return quote(iso_utc(value))
+        case Guid():
+            return quote(str(value))
     assert_never(kind)
 
 
@@ -101,7 +119,15 @@ def _new_connector_line(
     cmdlet: str, connector: OutboundConnector | InboundConnector, settings: tuple[Property, ...]
 ) -> str:
     # Name, type and state, then the direction's settings: the order these lines have always had.
-    order = (NAME, CONNECTOR_TYPE, ENABLED, COMMENT, *settings, CLOUD_SERVICES_MAIL_ENABLED)
+    order = (
+        NAME,
+        CONNECTOR_TYPE,
+        ENABLED,
+        COMMENT,
+        *settings,
+        CLOUD_SERVICES_MAIL_ENABLED,
+        CONNECTOR_SOURCE,
+    )
     return _command(cmdlet, _parameters(connector, order))
 
 

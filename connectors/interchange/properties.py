@@ -21,7 +21,7 @@ from enum import Enum
 from typing import Literal
 
 from connectors.endpoints import ConnectorSource, ConnectorType
-from connectors.models import TlsSettings
+from connectors.models import MtaStsMode, SmtpDaneMode, TlsSettings
 from eac.models import DomainType
 
 Kind = Literal["domains", "outbound", "inbound"]
@@ -54,15 +54,16 @@ CONNECTOR_TYPES: dict[str | int, str] = {
     1: ConnectorType.ON_PREMISES,
     2: ConnectorType.PARTNER,
 }
-# The console keeps two sources; Exchange's others (hybrid wizard, migration) are not the EAC's.
+# Exchange's TenantConnectorSource numbers Default 0, Migrated 1 and HybridWizard 2; AdminUI,
+# which the EAC sets, is newer and only ever seen by name.
 CONNECTOR_SOURCES: dict[str | int, str] = {
     "AdminUI": ConnectorSource.ADMIN_UI,
     "Default": ConnectorSource.DEFAULT,
-    "HybridWizard": ConnectorSource.DEFAULT,
-    "Migrated": ConnectorSource.DEFAULT,
+    "HybridWizard": ConnectorSource.HYBRID_WIZARD,
+    "Migrated": ConnectorSource.MIGRATED,
     0: ConnectorSource.DEFAULT,
-    1: ConnectorSource.DEFAULT,
-    2: ConnectorSource.DEFAULT,
+    1: ConnectorSource.MIGRATED,
+    2: ConnectorSource.HYBRID_WIZARD,
 }
 TLS_SETTINGS: dict[str | int, str] = {
     "EncryptionOnly": TlsSettings.ENCRYPTION_ONLY,
@@ -72,6 +73,10 @@ TLS_SETTINGS: dict[str | int, str] = {
     2: TlsSettings.CERTIFICATE_VALIDATION,
     4: TlsSettings.DOMAIN_VALIDATION,
 }
+
+# The MTA-STS and DANE modes are new (2025) and only ever seen by name.
+MTA_STS_MODES: dict[str | int, str] = {mode.value: mode.value for mode in MtaStsMode}
+SMTP_DANE_MODES: dict[str | int, str] = {mode.value: mode.value for mode in SmtpDaneMode}
 
 # --- Kinds of value ------------------------------------------------------------------------
 
@@ -110,6 +115,8 @@ class Choice:
     default: str | None
     nullable: bool = False
     refused: dict[str | int, str] | None = None
+    # Values a cmdlet shows but doesn't take as a parameter (the EAC's AdminUI source).
+    unsettable: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -117,7 +124,12 @@ class Timestamp:
     """A date and time, in either of PowerShell's JSON forms; kept in UTC."""
 
 
-Value = Flag | Text | TextList | AddressSpaces | Choice | Timestamp
+@dataclass(frozen=True)
+class Guid:
+    """A GUID, as ConvertTo-Json prints one: a string, or null."""
+
+
+Value = Flag | Text | TextList | AddressSpaces | Choice | Timestamp | Guid
 
 
 class Write(Enum):
@@ -125,6 +137,7 @@ class Write(Enum):
 
     ALWAYS = "always"
     IF_SET = "if set"  # true or not empty; left out, the cmdlet takes false, empty or $null
+    UNLESS_DEFAULT = "unless default"  # a choice other than the cmdlet's default (and settable)
     NEVER = "never"
 
 
@@ -150,8 +163,14 @@ CONNECTOR_TYPE = Property("connector_type", "ConnectorType", Choice(CONNECTOR_TY
 CONNECTOR_SOURCE = Property(
     "connector_source",
     "ConnectorSource",
-    Choice(CONNECTOR_SOURCES, ConnectorSource.DEFAULT),
-    Write.NEVER,  # how the connector was made: left to Exchange, whose default is Default
+    Choice(
+        CONNECTOR_SOURCES,
+        ConnectorSource.DEFAULT,
+        unsettable=frozenset({ConnectorSource.ADMIN_UI.value}),
+    ),
+    # A hybrid wizard's or migrated connector stays one; an EAC-made one (AdminUI) can't be
+    # given that source in PowerShell, so Exchange records Default.
+    Write.UNLESS_DEFAULT,
 )
 CLOUD_SERVICES_MAIL_ENABLED = Property(
     "cloud_services_mail_enabled", "CloudServicesMailEnabled", Flag(False)
@@ -169,8 +188,30 @@ OUTBOUND_SETTINGS = (
     Property(
         "tls_settings", "TlsSettings", Choice(TLS_SETTINGS, None, nullable=True), Write.IF_SET
     ),
-    # clean() allows a TlsDomain only with DomainValidation, so it is written only with that.
+    # Kept with any TLS level, as Exchange keeps it; only DomainValidation uses it.
     Property("tls_domain", "TlsDomain", Text(strip=True), Write.IF_SET),
+    Property(
+        "route_all_messages_via_on_premises",
+        "RouteAllMessagesViaOnPremises",
+        Flag(False),
+        Write.IF_SET,
+    ),
+    Property("sender_rewriting_enabled", "SenderRewritingEnabled", Flag(False), Write.IF_SET),
+    Property("test_mode", "TestMode", Flag(False), Write.IF_SET),
+    Property(
+        "mta_sts_mode",
+        "MtaStsMode",
+        Choice(MTA_STS_MODES, MtaStsMode.OPPORTUNISTIC),
+        Write.UNLESS_DEFAULT,
+    ),
+    Property(
+        "smtp_dane_mode",
+        "SmtpDaneMode",
+        Choice(SMTP_DANE_MODES, SmtpDaneMode.OPPORTUNISTIC),
+        Write.UNLESS_DEFAULT,
+    ),
+    # Reserved for Microsoft's internal use: kept and exported, never given to a cmdlet.
+    Property("link_for_modified_connector", "LinkForModifiedConnector", Guid(), Write.NEVER),
 )
 # What a validation recorded. PowerShell gives them in a Set-OutboundConnector line of their own,
 # after the New- line, and only once the connector was validated.
@@ -193,6 +234,16 @@ INBOUND = (
         Text(strip=True),
         Write.IF_SET,
     ),
+    Property("associated_accepted_domains", "AssociatedAcceptedDomains", TextList(), Write.IF_SET),
+    Property("treat_messages_as_internal", "TreatMessagesAsInternal", Flag(False), Write.IF_SET),
+    Property("trusted_organizations", "TrustedOrganizations", TextList(), Write.IF_SET),
+    Property("ef_skip_last_ip", "EFSkipLastIP", Flag(False), Write.IF_SET),
+    Property("ef_skip_ips", "EFSkipIPs", TextList(), Write.IF_SET),
+    Property("ef_users", "EFUsers", TextList(), Write.IF_SET),
+    Property("ef_test_mode", "EFTestMode", Flag(False), Write.IF_SET),
+    Property("ef_skip_mail_gateway", "EFSkipMailGateway", TextList(), Write.IF_SET),
+    Property("scan_and_drop_recipients", "ScanAndDropRecipients", TextList(), Write.IF_SET),
+    Property("client_host_names", "ClientHostNames", TextList(), Write.IF_SET),
 )
 
 DOMAIN_TYPE = Property(

@@ -48,9 +48,19 @@ def test_the_same_name_is_fine_in_another_tenant(contoso: Tenant, fabrikam: Tena
         ),
         ({"tls_settings": "DomainValidation", "tls_domain": ""}, "tls_domain", "domain name"),
         (
-            {"tls_settings": "CertificateValidation", "tls_domain": "contoso.com"},
+            {"tls_settings": "CertificateValidation", "tls_domain": "a.*.com"},
             "tls_domain",
-            "DomainValidation",
+            "wildcard",
+        ),
+        (
+            {"connector_type": "Partner", "route_all_messages_via_on_premises": True},
+            "route_all_messages_via_on_premises",
+            "your organization",
+        ),
+        (
+            {"connector_type": "Partner", "sender_rewriting_enabled": True},
+            "sender_rewriting_enabled",
+            "your organization",
         ),
         ({"recipient_domains": ["a.*.com"]}, "recipient_domains", "a.*.com"),
         ({"name": "x" * 65}, "name", "64"),
@@ -71,15 +81,24 @@ def test_outbound_rules_are_enforced_with_the_field_named(
     [
         ({"sender_domains": []}, "sender_domains"),
         ({"sender_ip_addresses": ["10.0.0.0/16"]}, "sender_ip_addresses"),
+        ({"restrict_domains_to_certificate": True}, "tls_sender_certificate_name"),
+        (
+            {"connector_type": "Partner", "treat_messages_as_internal": True},
+            "treat_messages_as_internal",
+        ),
         (
             {
                 "connector_type": "OnPremises",
-                "restrict_domains_to_ip_addresses": True,
-                "sender_ip_addresses": ["203.0.113.0/24"],
+                "cloud_services_mail_enabled": True,
+                "treat_messages_as_internal": True,
             },
-            "connector_type",
+            "treat_messages_as_internal",
         ),
-        ({"restrict_domains_to_certificate": True}, "tls_sender_certificate_name"),
+        ({"associated_accepted_domains": ["*.contoso.com"]}, "associated_accepted_domains"),
+        ({"trusted_organizations": ["not a domain"]}, "trusted_organizations"),
+        ({"ef_skip_ips": ["10.0.0.9-10.0.0.1"]}, "ef_skip_ips"),
+        ({"ef_skip_ips": ["10.0.0.1-::1"]}, "ef_skip_ips"),
+        ({"ef_users": ["not an address"]}, "ef_users"),
     ],
 )
 def test_inbound_rules_are_enforced_with_the_field_named(

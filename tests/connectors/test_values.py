@@ -20,6 +20,7 @@ from eac.values import (
     parse_domain_pattern,
     parse_each,
     parse_sender_ip,
+    parse_skip_ip,
     parse_smart_host,
     parse_tls_certificate_domain,
     parse_validation_recipient,
@@ -469,6 +470,7 @@ PARSERS: list[Callable[[str], object]] = [
     parse_tls_certificate_domain,
     parse_smart_host,
     parse_sender_ip,
+    parse_skip_ip,
     parse_validation_recipient,
     parse_connector_name,
 ]
@@ -585,3 +587,34 @@ def test_a_row_number_from_a_url_or_button_is_ascii_digits_below_the_bound(
     """ "²" and "٣" are digits to str.isdigit: a row number made of them was a 500 in the
     Classic list's dialogs."""
     assert parse_count(text, below=below) == number
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("192.168.1.1", "192.168.1.1"),
+        (" 192.168.3.1/24 ", "192.168.3.0/24"),
+        ("192.168.0.1-192.168.0.254", "192.168.0.1-192.168.0.254"),
+        ("2001:db8::1 - 2001:db8::ff", "2001:db8::1-2001:db8::ff"),
+        ("2001:DB8::/32", "2001:db8::/32"),
+    ],
+)
+def test_enhanced_filtering_skip_addresses_take_each_documented_form(text: str, kept: str) -> None:
+    assert parse_skip_ip(text) == kept
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("", "required"),
+        ("10.0.0.9-10.0.0.1", "reversed_range"),
+        ("10.0.0.1-::1", "mixed_range"),
+        ("10.0.0.1-", "invalid_range"),
+        ("mail.contoso.com", "invalid_ip"),
+        ("10.0.0.0/33", "invalid_ip"),
+    ],
+)
+def test_enhanced_filtering_skip_addresses_refuse_what_isnt_one(text: str, code: str) -> None:
+    with pytest.raises(InvalidValue) as caught:
+        parse_skip_ip(text)
+    assert caught.value.problems[0].code == code
