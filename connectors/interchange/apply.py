@@ -31,9 +31,11 @@ def import_configuration(
     replace: bool = False,
     may_add_domains: bool = True,
     may_change_domains: bool = True,
+    skip_refused: bool = False,
 ) -> ImportPlan:
     """Plans again and applies the plan through the audited services. Raises ImportRejected,
-    and changes nothing, if any item is invalid."""
+    and changes nothing, if any item is invalid, unless `skip_refused`: then the valid items
+    are imported and the refused ones left out (the plan's changes say which)."""
     # Held to the end: no connector or domain can appear between the plan and the writes.
     Tenant.objects.select_for_update().get(pk=tenant.pk)
     plan = plan_import(
@@ -42,6 +44,7 @@ def import_configuration(
         replace=replace,
         may_add_domains=may_add_domains,
         may_change_domains=may_change_domains,
+        skip_refused=skip_refused,
     )
     if plan.errors:
         raise ImportRejected(plan.errors)

@@ -12,12 +12,13 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar, assert_never
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
+from connectors.effects import inert_settings, not_simulated
 from connectors.interchange.limits import MAX_LIST_ENTRIES
 from connectors.interchange.properties import (
     COMMON,
@@ -62,6 +63,7 @@ class Item:
     name: str
     fields: dict[str, Any]
     errors: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # for the preview: what is kept without effect, or not kept
 
 
 def read_item(kind: Kind, raw: object, position: int) -> Item:
@@ -76,7 +78,10 @@ def read_item(kind: Kind, raw: object, position: int) -> Item:
     item = _ItemReader(Reader(raw, ignore_case=True))
     if kind == "domains":
         return _read_domain(item, position)
-    return _read_connector(kind, item, position)
+    connector = _read_connector(kind, item, position)
+    if connector.errors:
+        return connector
+    return replace(connector, notes=_not_kept(raw, item.json) + connector.notes)
 
 
 class _ItemReader:
@@ -312,4 +317,50 @@ def _read_connector(kind: Kind, item: _ItemReader, position: int) -> Item:
     except ValidationError as exc:
         return Item(kind, label, name, fields, tuple(model_errors(exc)))
     canonical = {key: getattr(connector, key) for key in fields}
-    return Item(kind, _label(kind, connector.name, position), connector.name, canonical)
+    notes = [f"{e.property}: {e.why}" for e in inert_settings(connector) + not_simulated(connector)]
+    return Item(
+        kind, _label(kind, connector.name, position), connector.name, canonical, notes=tuple(notes)
+    )
+
+
+# What Get-OutboundConnector and Get-InboundConnector print around every object's settings: its
+# identity, place in the directory and history. Exchange gives a connector new ones when it is
+# made, so the import leaves them without saying so.
+EXCHANGE_METADATA = frozenset(
+    name.lower()
+    for name in (
+        "Identity",
+        "Id",
+        "Guid",
+        "ExchangeObjectId",
+        "DistinguishedName",
+        "ObjectCategory",
+        "ObjectClass",
+        "ObjectState",
+        "OrganizationId",
+        "OrganizationalUnitRoot",
+        "OriginatingServer",
+        "AdminDisplayName",
+        "ExchangeVersion",
+        "IsValid",
+        "WhenChanged",
+        "WhenCreated",
+        "WhenChangedUTC",
+        "WhenCreatedUTC",
+        "PSComputerName",
+        "PSShowComputerName",
+        "RunspaceId",
+        "PSSourceJobInstanceId",
+    )
+)
+
+
+def _not_kept(raw: dict[Any, Any], json: Reader) -> tuple[str, ...]:
+    """A note for each property of the item the console has no place for: the export won't
+    have it, so the admin should know before importing."""
+    spelled = {str(key).lower(): str(key) for key in raw}
+    unknown = [spelled[key] for key in json.unread() if key not in EXCHANGE_METADATA]
+    return tuple(
+        f"{name}: not kept; this console doesn't know this property, so it won't be exported."
+        for name in unknown
+    )

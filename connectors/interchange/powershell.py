@@ -17,7 +17,7 @@ from typing import Any, assert_never
 
 from django.db.models import Model
 
-from connectors.endpoints import ConnectorType
+from connectors.endpoints import ConnectorSource, ConnectorType
 from connectors.interchange.properties import (
     CLOUD_SERVICES_MAIL_ENABLED,
     COMMENT,
@@ -43,6 +43,7 @@ from connectors.interchange.properties import (
 )
 from connectors.models import InboundConnector, OutboundConnector
 from eac.models import AcceptedDomain, Tenant
+from eac.values import parse_smart_host
 
 MX_SUFFIX = ".mail.protection.outlook.com"
 SEND_CONNECTOR_NAME = "My company to Office 365"
@@ -177,13 +178,30 @@ def mx_target(domain: str, tenant: Tenant) -> str:
     return name.replace(".", "-") + MX_SUFFIX
 
 
-def needs_send_connector(connector: OutboundConnector | InboundConnector) -> bool:
-    """Office 365 → your organization's email server: Microsoft's set-up article pairs it with a
-    Send connector on that server, which sends to Office 365."""
+def needs_send_connector(
+    connector: OutboundConnector | InboundConnector, accepted_domains: Iterable[str]
+) -> bool:
+    """Whether the Send connector hint helps: Office 365 → your organization's email server,
+    where Microsoft's set-up article pairs the connector with a Send connector on that server.
+    Not for one the Hybrid Configuration Wizard made (it made the Send connector too), nor one
+    scoped to mail flow rules (how mail reaches an add-on service), nor one whose smart hosts are
+    all another company's names: a server of yours has an IP address or a name in one of your
+    accepted domains."""
+    if not isinstance(connector, OutboundConnector):
+        return False
     return (
-        isinstance(connector, OutboundConnector)
-        and connector.connector_type == ConnectorType.ON_PREMISES
+        connector.connector_type == ConnectorType.ON_PREMISES
+        and connector.connector_source != ConnectorSource.HYBRID_WIZARD
+        and not connector.is_transport_rule_scoped
+        and any(_is_yours(host, accepted_domains) for host in connector.smart_hosts)
     )
+
+
+def _is_yours(smart_host: str, accepted_domains: Iterable[str]) -> bool:
+    host = parse_smart_host(smart_host)
+    if host.kind != "fqdn":
+        return True
+    return any(host.value == d or host.value.endswith(f".{d}") for d in accepted_domains)
 
 
 def new_send_connector_line(tenant: Tenant, default_domain: str) -> str:
@@ -277,13 +295,18 @@ def tenant_script(
         lines += connector_lines(inbound_connector)
     if not inbound:
         lines.append("# (none)")
-    if any(needs_send_connector(c) for c in outbound):
+    names = [d.name for d in domains]
+    yours = [c for c in outbound if needs_send_connector(c, names)]
+    if yours:
         default = next((d.name for d in domains if d.is_default), tenant.initial_domain)
         lines += [
             "",
-            "# --- On your own email server ---",
-            "# Not for Exchange Online: run this in the Exchange Management Shell of your",
-            "# on-premises Exchange Server, with -Fqdn set to the host name on its certificate.",
+            "# --- A hint for your own email server ---",
+            f"# {_comment(', '.join(c.name for c in yours))} "
+            f"{'delivers' if len(yours) == 1 else 'deliver'} to a server of yours. If it is an",
+            "# Exchange Server, it sends to Office 365 with a Send connector such as the one below.",
+            "# Not for Exchange Online: run it in that server's Exchange Management Shell, with",
+            "# -Fqdn set to the host name on its certificate.",
             f"# {new_send_connector_line(tenant, default)}",
         ]
     return "\n".join(lines) + "\n"

@@ -39,16 +39,16 @@ from eac.tenancy import TenantRequest, capability_required, tenant_required
 def powershell_context(connector: OutboundConnector | InboundConnector) -> dict[str, Any]:
     """The details panel's PowerShell section."""
     context: dict[str, Any] = {"powershell_lines": connector_lines(connector)}
-    if needs_send_connector(connector):
+    if isinstance(connector, OutboundConnector):
         tenant = connector.tenant
-        default = (
-            AcceptedDomain.objects.filter(tenant=tenant, is_default=True)
-            .values_list("name", flat=True)
-            .first()
+        domains = dict(
+            AcceptedDomain.objects.filter(tenant=tenant).values_list("name", "is_default")
         )
-        context["send_connector_line"] = new_send_connector_line(
-            tenant, default or tenant.initial_domain
-        )
+        if needs_send_connector(connector, domains):
+            default = next((name for name, is_default in domains.items() if is_default), None)
+            context["send_connector_line"] = new_send_connector_line(
+                tenant, default or tenant.initial_domain
+            )
     return context
 
 
@@ -221,13 +221,15 @@ def connector_import(request: TenantRequest) -> HttpResponse:
     try:
         sources = form.sources()
         token = preview_token(sources, replace)
-        if request.POST.get("action") == "import":
+        action = request.POST.get("action")
+        if action in ("import", "import_valid"):
             if request.POST.get("previewed") == token:
                 plan = import_configuration(
                     tenant=request.tenant,
                     sources=sources,
                     actor=request.user,
                     replace=replace,
+                    skip_refused=action == "import_valid",
                     **_role_limits(request),
                 )
                 messages.success(request, f"Import complete: {plan.summary()}.")

@@ -289,7 +289,7 @@ def test_the_details_panel_shows_the_connectors_powershell(
     assert "<h3>PowerShell</h3>" in page
     assert new_outbound_connector_line(connector) in page
     assert "Set-OutboundConnector -Identity 'To Contoso servers'" in page
-    assert "On your own email server:" in page
+    assert "A hint for your own email server" in page
     assert "-SmartHosts 'contoso-com.mail.protection.outlook.com'" in page
 
 

@@ -37,20 +37,40 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run", action="store_true", help="Show what would change, change nothing."
         )
+        parser.add_argument(
+            "--skip-refused",
+            action="store_true",
+            help="Import the valid items and leave out those refused (each named on stderr). "
+            "Without it, one refused item means nothing is imported.",
+        )
 
-    def handle(self, *args: Any, tenant: str, replace: bool, dry_run: bool, **options: Any) -> None:
+    def handle(
+        self,
+        *args: Any,
+        tenant: str,
+        replace: bool,
+        dry_run: bool,
+        skip_refused: bool,
+        **options: Any,
+    ) -> None:
         found = tenant_argument(tenant)
         try:
             sources = ImportSources(
                 **{key: _read(options[key], key) for key in FILE_OPTIONS if options[key]}
             )
             if dry_run:
-                plan = plan_import(tenant=found, sources=sources, replace=replace)
+                plan = plan_import(
+                    tenant=found, sources=sources, replace=replace, skip_refused=skip_refused
+                )
                 if plan.errors:
                     raise ImportRejected(plan.errors)
             else:
                 plan = import_configuration(
-                    tenant=found, sources=sources, actor=None, replace=replace
+                    tenant=found,
+                    sources=sources,
+                    actor=None,
+                    replace=replace,
+                    skip_refused=skip_refused,
                 )
         except ImportRejected as exc:
             for error in exc.errors:
@@ -62,9 +82,15 @@ class Command(BaseCommand):
 
     def _show(self, plan: ImportPlan) -> None:
         for change in plan.changes:
+            if change.problems:
+                for problem in change.problems:
+                    self.stderr.write(f"Skipped {change.kind} {change.name}: {problem}")
+                continue
             self.stdout.write(
                 f"{change.action:<12} {change.kind:<20} {change.name}  {change.detail}"
             )
+            for note in change.notes:
+                self.stdout.write(f"{'':<12} {'':<20} note: {note}")
 
 
 def _read(path: Path, key: str) -> str:
