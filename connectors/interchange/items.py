@@ -64,6 +64,7 @@ class Item:
     fields: dict[str, Any]
     errors: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()  # for the preview: what is kept without effect, or not kept
+    order: int = 0  # its place among all the import's items
 
 
 def read_item(kind: Kind, raw: object, position: int) -> Item:

@@ -8,6 +8,7 @@ organization doesn't have is refused, so skipping a domain never leaves one poin
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +33,7 @@ class Change:
     detail: str
     notes: tuple[str, ...] = ()  # settings kept without effect, or not kept, and why
     problems: tuple[str, ...] = ()
+    order: int = field(default=0, compare=False)  # the item's place in the import
 
 
 @dataclass
@@ -56,11 +58,19 @@ class ImportPlan:
 
     def refuse(self, item: Item, problems: list[str] | tuple[str, ...]) -> None:
         self.problems += [f"{item.label}: {problem}" for problem in problems]
-        self.changes.append(
-            Change(
-                KIND_LABELS[item.kind], item.name or item.label, REFUSED, "", (), tuple(problems)
-            )
-        )
+        self.add(item, REFUSED, "", problems=tuple(problems))
+
+    def add(
+        self,
+        item: Item,
+        action: str,
+        detail: str,
+        notes: tuple[str, ...] = (),
+        problems: tuple[str, ...] = (),
+    ) -> None:
+        name = item.name or item.label
+        kind = KIND_LABELS[item.kind]
+        self.changes.append(Change(kind, name, action, detail, notes, problems, item.order))
 
     @property
     def writes(self) -> int:
@@ -101,10 +111,12 @@ def plan_import(
     settings replaced (same object, audited as an update); without it the name is an error."""
     documents = read_documents(sources)
     plan = ImportPlan(skip_refused=skip_refused)
+    raws = [
+        (kind, position, raw) for kind in KINDS for position, raw in enumerate(documents[kind], 1)
+    ]
     items = [
-        read_item(kind, raw, position)
-        for kind in KINDS
-        for position, raw in enumerate(documents[kind], 1)
+        dataclasses.replace(read_item(kind, raw, position), order=order)
+        for order, (kind, position, raw) in enumerate(raws)
     ]
     for item in items:
         if item.errors:
@@ -114,6 +126,7 @@ def plan_import(
         plan, tenant, [i for i in valid if i.kind == "domains"], may_add_domains, may_change_domains
     )
     _plan_connectors(plan, tenant, [i for i in valid if i.kind != "domains"], replace)
+    plan.changes.sort(key=lambda change: change.order)  # as the JSON lists them
     return plan
 
 
@@ -155,14 +168,7 @@ def _plan_domains(
         current = existing.get(item.name)
         if current is None and item.name.endswith(INITIAL_DOMAIN_SUFFIX):
             # Microsoft gives every organization its own; another's can't be added to this one.
-            plan.changes.append(
-                Change(
-                    KIND_LABELS["domains"],
-                    item.name,
-                    "Skip",
-                    "Another organization's onmicrosoft.com domain",
-                )
-            )
+            plan.add(item, "Skip", "Another organization's onmicrosoft.com domain")
         elif current is None:
             if not may_add:
                 plan.refuse(
@@ -174,9 +180,9 @@ def _plan_domains(
                 )
                 continue
             plan.domain_adds.append(item)
-            plan.changes.append(Change(KIND_LABELS["domains"], item.name, "Add", wanted))
+            plan.add(item, "Add", wanted)
         elif (current.domain_type, current.match_subdomains) == (domain_type, match):
-            plan.changes.append(Change(KIND_LABELS["domains"], item.name, "No change", wanted))
+            plan.add(item, "No change", wanted)
         elif current.name == tenant.initial_domain and domain_type != DomainType.AUTHORITATIVE:
             plan.refuse(item, ["the initial domain is always Authoritative."])
         elif not may_change:
@@ -184,9 +190,7 @@ def _plan_domains(
         else:
             before = _type_text(current.domain_type, current.match_subdomains)
             plan.domain_updates.append((current, item))
-            plan.changes.append(
-                Change(KIND_LABELS["domains"], item.name, "Change type", f"{before} → {wanted}")
-            )
+            plan.add(item, "Change type", f"{before} → {wanted}")
 
 
 def _plan_connectors(plan: ImportPlan, tenant: Tenant, items: list[Item], replace: bool) -> None:
@@ -218,10 +222,9 @@ def _plan_connectors(plan: ImportPlan, tenant: Tenant, items: list[Item], replac
 def _plan_connector(
     plan: ImportPlan, item: Item, current: AnyConnector | None, replace: bool
 ) -> None:
-    kind = KIND_LABELS[item.kind]
     if current is None:
         plan.creates.append(item)
-        plan.changes.append(Change(kind, item.name, "Create", _scenario_text(item), item.notes))
+        plan.add(item, "Create", _scenario_text(item), item.notes)
     elif not replace:
         plan.refuse(
             item,
@@ -241,13 +244,11 @@ def _plan_connector(
     else:
         changed = {k: v for k, v in item.fields.items() if getattr(current, k) != v}
         if not changed:
-            plan.changes.append(
-                Change(kind, item.name, "No change", _scenario_text(item), item.notes)
-            )
+            plan.add(item, "No change", _scenario_text(item), item.notes)
             return
         plan.replaces.append((current, item, changed))
         names = ", ".join(LABELS.get(k, k) for k in changed)
-        plan.changes.append(Change(kind, item.name, "Replace", f"Changes {names}", item.notes))
+        plan.add(item, "Replace", f"Changes {names}", item.notes)
 
 
 def _accepted_after(plan: ImportPlan, tenant: Tenant) -> set[str]:

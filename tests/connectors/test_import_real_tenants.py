@@ -379,15 +379,19 @@ def broken_and_whole() -> list[dict[str, Any]]:
 def test_the_preview_lists_each_refused_connectors_problems_and_offers_the_rest(
     admin_client_: Client, contoso: Tenant
 ) -> None:
-    fields = {"outbound_json": json.dumps(broken_and_whole())}
+    fields = {
+        "domains_json": json.dumps(ADD_ON_DOMAINS),
+        "outbound_json": json.dumps(broken_and_whole()),
+    }
     preview = post(admin_client_, **fields)
     assert preview.status_code == 422
     changes = preview.context["plan"].changes
-    assert [(c.name, c.action) for c in changes] == [
+    assert [(c.name, c.action) for c in changes] == [  # in the order the JSON lists them
+        (SERVICE_CERTIFICATE, "Add"),
         ("Broken", REFUSED),
         (ADD_ON_OUTBOUND["Name"], "Create"),
     ]
-    assert "port" in changes[0].problems[0]
+    assert "port" in changes[1].problems[0]
     page = preview.content.decode()
     assert "Import the rest, without the 1 refused" in page
     assert 'value="import"' not in page  # not all of it: there is no plain Import
