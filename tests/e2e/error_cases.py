@@ -841,6 +841,27 @@ OTHER_CASES = [
         done=lambda page, world: see_text(page, "Importing will make these changes"),
     ),
     Case(
+        form="connectors:import",
+        mistake_name="one-connector-refused-among-valid-ones",
+        start=goto("/mail-flow/connectors/import/"),
+        mistake=steps(
+            do(
+                type_in,
+                "Outbound connectors (Get-OutboundConnector)",
+                '[{"Name": "With a port", "ConnectorType": "Partner", "RecipientDomains": '
+                '["fourthcoffee.com"], "UseMXRecord": false, "SmartHosts": ["mail.fourthcoffee.com:25"]}, '
+                '{"Name": "Imported", "ConnectorType": "Partner", "RecipientDomains": '
+                '["fourthcoffee.com"], "UseMXRecord": true}]',
+            ),
+            do(press, "Preview"),
+        ),
+        message="These items are refused",
+        fix=do(press, "Import the rest, without the 1 refused"),
+        done=lambda page, world: see_text(
+            page, "Import complete: 1 connector created, 1 refused item skipped."
+        ),
+    ),
+    Case(
         form="signin",
         mistake_name="wrong-password",
         start=goto("/signin/"),
