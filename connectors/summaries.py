@@ -145,6 +145,69 @@ def connector_sections(
     return sections
 
 
+# --- What the sections describe -------------------------------------------------------------
+# The details panel's Advanced section lists every property the sections leave out, so each rule
+# below mirrors the wording function of the same name (use_lines → use_fields …): a property
+# counts as described only where its words appear, or where they say it is off or empty (as
+# "No security restrictions." does). Change both together.
+
+
+def use_fields(connector: OutboundConnector) -> frozenset[str]:
+    if connector.is_transport_rule_scoped:
+        return frozenset({"is_transport_rule_scoped"})
+    if connector.all_accepted_domains:
+        return frozenset({"is_transport_rule_scoped", "all_accepted_domains"})
+    return frozenset({"is_transport_rule_scoped", "all_accepted_domains", "recipient_domains"})
+
+
+def routing_fields(connector: OutboundConnector) -> frozenset[str]:
+    if connector.use_mx_record:
+        return frozenset({"use_mx_record"})
+    return frozenset({"use_mx_record", "smart_hosts"})
+
+
+def outbound_security_fields(connector: OutboundConnector) -> frozenset[str]:
+    if connector.tls_settings == TlsSettings.DOMAIN_VALIDATION:
+        return frozenset({"tls_settings", "tls_domain"})
+    return frozenset({"tls_settings"})
+
+
+def identity_fields(connector: InboundConnector) -> frozenset[str]:
+    if connector.connector_type == ConnectorType.ON_PREMISES:
+        if connector.tls_sender_certificate_name:
+            return frozenset({"tls_sender_certificate_name"})
+        return frozenset({"tls_sender_certificate_name", "sender_ip_addresses"})
+    if connector.sender_domains != ["*"] or not connector.sender_ip_addresses:
+        return frozenset({"sender_domains"})
+    return frozenset({"sender_domains", "sender_ip_addresses"})
+
+
+def inbound_security_fields(connector: InboundConnector) -> frozenset[str]:
+    fields = {"require_tls", "restrict_domains_to_certificate", "restrict_domains_to_ip_addresses"}
+    if connector.restrict_domains_to_certificate:
+        fields.add("tls_sender_certificate_name")
+    if connector.restrict_domains_to_ip_addresses:
+        fields.add("sender_ip_addresses")
+    return frozenset(fields)
+
+
+def described_fields(connector: OutboundConnector | InboundConnector) -> frozenset[str]:
+    """The model fields `connector_sections` puts into words for this connector."""
+    fields = {"name", "comment", "enabled", "connector_type"}
+    if connector.connector_type == ConnectorType.ON_PREMISES:
+        fields.add("cloud_services_mail_enabled")  # "Retain internal …", or its absence
+    if isinstance(connector, OutboundConnector):
+        return frozenset(
+            fields
+            | use_fields(connector)
+            | routing_fields(connector)
+            | outbound_security_fields(connector)
+        )
+    if connector.connector_type == ConnectorType.ON_PREMISES:
+        return frozenset(fields | identity_fields(connector))
+    return frozenset(fields | identity_fields(connector) | inbound_security_fields(connector))
+
+
 def validation_result(connector: OutboundConnector) -> str:
     if connector.last_validation_timestamp is None:
         return "Not validated yet"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -10,6 +11,16 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.vary import vary_on_headers
 
+from connectors.effects import inert_settings, not_simulated
+from connectors.interchange.export import json_value
+from connectors.interchange.properties import (
+    SETTINGS,
+    AddressSpaces,
+    Choice,
+    Flag,
+    Kind,
+    Property,
+)
 from connectors.interchange.views import powershell_context
 from connectors.mailflow.findings import configuration_findings
 from connectors.models import InboundConnector, OutboundConnector
@@ -20,7 +31,7 @@ from connectors.selectors import (
     connector_count,
     connector_rows,
 )
-from connectors.summaries import connector_sections, validation_result
+from connectors.summaries import connector_sections, described_fields, validation_result
 from eac.tenancy import TenantRequest, get_for_tenant, tenant_required
 from eac.values import parse_count
 from validation.selectors import latest_run
@@ -89,6 +100,97 @@ def connector_list(request: TenantRequest) -> HttpResponse:
     )
 
 
+# --- The details panel's Advanced section ---------------------------------------------------
+# Every property the connector keeps that the sections above don't put into words (the ones only
+# PowerShell, the Hybrid Configuration Wizard or an import set, and any the wording leaves out
+# for this connector), by the name Get-…Connector prints, with the value it would print.
+
+# The Validation section shows these.
+SHOWN_IN_VALIDATION = frozenset({"is_validated", "last_validation_timestamp"})
+# Not settings, so never "not at the default": where the connector came from, and the addresses
+# a validation used.
+RECORDS = frozenset({"connector_source", "validation_recipients"})
+
+
+@dataclass(frozen=True)
+class Note:
+    label: str  # "No effect" or "Not simulated"
+    why: str
+
+
+@dataclass(frozen=True)
+class AdvancedSetting:
+    name: str  # the cmdlets' property name
+    lines: tuple[str, ...]  # the value as Get-…Connector prints it; a list one entry a line
+    changed: bool  # a setting not at its default
+    notes: tuple[Note, ...]
+
+
+def _value_lines(prop: Property, value: Any) -> tuple[str, ...]:
+    """A value as PowerShell prints the property: True/False, a list one entry a line, nothing
+    for an empty one, zeros for no GUID (the JSON export's value, so both say the same)."""
+    printed = json_value(prop, value)
+    if isinstance(printed, bool):
+        return (str(printed),)  # Python's True/False are PowerShell's
+    if isinstance(printed, list):
+        return tuple(str(entry) for entry in printed)
+    return () if printed is None else (str(printed),)
+
+
+def _notes(connector: OutboundConnector | InboundConnector) -> dict[str, list[Note]]:
+    notes: dict[str, list[Note]] = {}
+    for label, settings in (
+        ("No effect", inert_settings(connector)),
+        ("Not simulated", not_simulated(connector)),
+    ):
+        for setting in settings:
+            notes.setdefault(setting.property, []).append(Note(label, setting.why))
+    return notes
+
+
+def _at_default(prop: Property, value: Any) -> bool:
+    """Whether a value is what the cmdlets take when the parameter is left out."""
+    match prop.value:
+        case Flag(default=default) | Choice(default=default):
+            return bool(value == default or (default is None and not value))
+        case AddressSpaces():
+            return True  # SenderDomains is required: there is no default to differ from
+    return not value  # an empty text or list, no GUID, no time
+
+
+def advanced_settings(connector: OutboundConnector | InboundConnector) -> list[AdvancedSetting]:
+    """The Advanced section's rows, in the order of the property table. A setting with a note
+    is listed even if a section describes it, so no note goes unseen."""
+    shown = described_fields(connector) | (
+        SHOWN_IN_VALIDATION if isinstance(connector, OutboundConnector) else frozenset()
+    )
+    notes = _notes(connector)
+    kind: Kind = "outbound" if isinstance(connector, OutboundConnector) else "inbound"
+    return [
+        _advanced_setting(prop, getattr(connector, prop.field), notes.get(prop.name, []))
+        for prop in SETTINGS[kind]
+        if prop.field not in shown or prop.name in notes
+    ]
+
+
+def _advanced_setting(prop: Property, value: Any, notes: list[Note]) -> AdvancedSetting:
+    return AdvancedSetting(
+        name=prop.label,
+        lines=_value_lines(prop, value),
+        changed=prop.field not in RECORDS and not _at_default(prop, value),
+        notes=tuple(notes),
+    )
+
+
+def advanced_context(connector: OutboundConnector | InboundConnector) -> dict[str, Any]:
+    settings = advanced_settings(connector)
+    return {
+        "advanced": settings,
+        "advanced_changed": sum(setting.changed for setting in settings),
+        "get_cmdlet": f"Get-{connector.direction.capitalize()}Connector",
+    }
+
+
 @vary_on_headers("HX-Request")
 @tenant_required
 def connector_details(request: TenantRequest, direction: str, pk: str) -> HttpResponse:
@@ -101,7 +203,7 @@ def connector_details(request: TenantRequest, direction: str, pk: str) -> HttpRe
         "connector": connector,
         "sections": connector_sections(connector),
     }
-    context |= powershell_context(connector)
+    context |= powershell_context(connector) | advanced_context(connector)
     if isinstance(connector, OutboundConnector):
         context |= {
             "validation_result": validation_result(connector),
