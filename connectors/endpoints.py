@@ -33,6 +33,15 @@ class ConnectorSource(models.TextChoices):
     MIGRATED = "Migrated", "Migrated"
 
 
+# How the details and the import's preview say a connector was made, where it wasn't in an EAC or
+# by an admin in PowerShell (ConnectorSource on New-OutboundConnector's page). No source shows the
+# EAC marking such a connector, so these are the console's own words.
+MADE_BY = {
+    ConnectorSource.HYBRID_WIZARD: "Created by the Hybrid Configuration Wizard",
+    ConnectorSource.MIGRATED: "Migrated from Forefront Online Protection for Exchange",
+}
+
+
 def far_end(connector_type: str) -> Endpoint:
     """The end that is not Office 365: your own server for OnPremises, else the partner."""
     return Endpoint.YOUR_ORG if connector_type == ConnectorType.ON_PREMISES else Endpoint.PARTNER

@@ -14,7 +14,7 @@ from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models.functions import Lower
 
-from connectors.endpoints import ConnectorSource, ConnectorType, Endpoint, far_end
+from connectors.endpoints import MADE_BY, ConnectorSource, ConnectorType, Endpoint, far_end
 from eac.models import Tenant
 from eac.values import (
     InvalidValue,
@@ -90,6 +90,11 @@ class Connector(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def made_by(self) -> str:
+        """ "Created by the Hybrid Configuration Wizard", or "" for an EAC's or an admin's."""
+        return MADE_BY.get(ConnectorSource(self.connector_source), "")
 
     def clean(self) -> None:
         errors: dict[str, list[str]] = {}

@@ -12,7 +12,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from connectors.endpoints import ConnectorSource, ConnectorType
+from connectors.endpoints import MADE_BY, ConnectorSource, ConnectorType
 from connectors.interchange.documents import ImportSources, read_documents
 from connectors.interchange.items import Item, read_item
 from connectors.interchange.properties import INITIAL_DOMAIN_SUFFIX, KIND_LABELS, KINDS, LABELS
@@ -142,15 +142,8 @@ def _scenario_text(item: Item) -> str:
         else "Partner organization"
     )
     scenario = f"Office 365 → {other}" if item.kind == "outbound" else f"{other} → Office 365"
-    made_by = MADE_BY.get(item.fields["connector_source"])
-    return f"{scenario}, {made_by}" if made_by else scenario
-
-
-# How the preview names a connector made elsewhere than the EAC or by hand.
-MADE_BY = {
-    ConnectorSource.HYBRID_WIZARD: "made by the Hybrid Configuration Wizard",
-    ConnectorSource.MIGRATED: "migrated from Forefront Online Protection for Exchange",
-}
+    made_by = MADE_BY.get(ConnectorSource(item.fields["connector_source"]))
+    return f"{scenario}. {made_by}" if made_by else scenario
 
 
 def _plan_domains(

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from connectors import services
+from connectors.interchange.properties import LABELS as PROPERTY_LABELS
 from connectors.models import ConnectorDraft, OutboundConnector
 from connectors.selectors import tenant_connector
 from connectors.services import AnyConnector, ConnectorConflict
@@ -278,7 +279,10 @@ def _unsign(token: str, connector: AnyConnector) -> dict[str, Any]:
 
 
 def _conflict_text(exc: ConnectorConflict) -> list[str]:
-    changed = list(dict.fromkeys(FIELD_LABELS.get(f, f) for f in exc.changed))
+    # A property no page sets (an import may have changed it) is named as the cmdlets name it.
+    changed = list(
+        dict.fromkeys(FIELD_LABELS.get(f, PROPERTY_LABELS.get(f, f)) for f in exc.changed)
+    )
     lines = [
         "Someone else saved changes to this connector while you were editing it. Your changes "
         "weren't saved, and they're still below."

@@ -938,3 +938,22 @@ def test_another_tenants_connector_is_not_found(
         assert getattr(stranger_client, method)(url, data).status_code == 404, url
     assert changes(before, to_our_servers) == {}
     assert to_our_servers.version == 1
+
+
+def test_a_property_no_page_sets_is_named_as_the_cmdlets_name_it_when_it_changed_meanwhile(
+    admin_client_: Client, to_our_servers: OutboundConnector
+) -> None:
+    mine = open_edit(admin_client_, to_our_servers, "name")
+    connector_update(
+        connector=to_our_servers,
+        actor=None,
+        fields={"route_all_messages_via_on_premises": True},
+        expected_version=to_our_servers.version,
+    )  # as an import's Replace does
+
+    response = admin_client_.post(
+        edit_url(to_our_servers, "name"),
+        {"opened": mine, "action": "save", "name": "To Contoso servers", "description": "Mine"},
+    )
+    assert response.status_code == 409
+    assert changed_meanwhile(response.content.decode()) == ["RouteAllMessagesViaOnPremises"]

@@ -183,7 +183,7 @@ def test_the_preview_says_which_connectors_the_hybrid_wizard_made(admin_client_:
     preview = post(admin_client_, outbound_json=json.dumps(HYBRID_OUTBOUND))
     [change] = preview.context["plan"].changes
     assert change.detail == (
-        "Office 365 → Your organization's email server, made by the Hybrid Configuration Wizard"
+        "Office 365 → Your organization's email server. Created by the Hybrid Configuration Wizard"
     )
 
 
