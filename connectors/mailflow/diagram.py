@@ -1,11 +1,12 @@
 """The Mail flow explorer's diagram: geometry for the SVG of templates/connectors/explorer.html,
 in its viewBox's units, computed here so it is tested without a browser. A place is a box; a hop
-is an arrow between two boxes, with the connector's name beside it. The server can't measure
-text, so a name's width is estimated from per-character widths that are an upper bound for the
-console's font stack (Segoe UI, Arial or Liberation Sans, DejaVu Sans, which is the widest); the
-name is wrapped, and put where that estimate touches no box, no arrow and no other name. A name
-too long for any free place is cut with an ellipsis; the SVG keeps it whole in the label's
-<title>, and the list of hops under the diagram names every connector in full."""
+is an arrow between two boxes, with the connector's name beside it (your server to the internet,
+under centralized mail transport, goes over the Office 365 box between them). The server can't
+measure text, so a name's width is estimated from per-character widths that are an upper bound
+for the console's font stack (Segoe UI, Arial or Liberation Sans, DejaVu Sans, which is the
+widest); the name is wrapped, and put where that estimate touches no box, no arrow and no other
+name. A name too long for any free place is cut with an ellipsis; the SVG keeps it whole in the
+label's <title>, and the list of hops under the diagram names every connector in full."""
 
 from __future__ import annotations
 
@@ -39,6 +40,9 @@ LABEL_MAX_LINES = 3
 CLEARANCE = 4  # between a label and a box, an arrow, another label or the diagram's edge
 LEADER_AFTER = 20  # a label further than this from its arrow is tied to it by a dotted line
 SPREAD = 10  # between two arrows that join the same two boxes
+# An arrow between the two outer boxes of the top row (your server to the internet, under
+# centralized mail transport) goes over the box between them, this high.
+DETOUR_Y = 30
 
 # Widths in em, each the larger of DejaVu Sans's and Liberation Sans's (Arial's metrics), measured
 # in Chromium; any other character counts as 1.02 em (a CJK character is 1 em).
@@ -179,9 +183,16 @@ class Node:
 
 @dataclass(frozen=True)
 class Arrow:
-    line: Segment
+    line: Segment  # the piece the label is placed by: the whole arrow, or a detour's middle
     label: Label
     problem: bool
+    pieces: tuple[Segment, ...] = ()  # a detour's pieces in order; () for a straight arrow
+
+    @property
+    def points(self) -> str:
+        """A detour as the points of an SVG <polyline>."""
+        corners = [(p.x1, p.y1) for p in self.pieces] + [(self.pieces[-1].x2, self.pieces[-1].y2)]
+        return " ".join(f"{x:g},{y:g}" for x, y in corners)
 
 
 @dataclass(frozen=True)
@@ -213,26 +224,56 @@ def diagram(path: Path) -> Diagram:
     )
     height = 290 if PARTNER in used else 170
     hops = [hop for hop in path.hops if hop.source != hop.target]
-    lines = [
-        _arrow_line(hop.source, hop.target, earlier=sum(_same_boxes(h, hop) for h in hops[:i]))
+    routes = [
+        _route(hop.source, hop.target, earlier=sum(_same_boxes(h, hop) for h in hops[:i]))
         for i, hop in enumerate(hops)
     ]
     bounds = Rect(0, 0, DIAGRAM_WIDTH, height).grown(-CLEARANCE)
-    taken = [node.box.grown(CLEARANCE) for node in nodes] + [_head(line) for line in lines]
-    crossings = list(lines)
+    taken = [node.box.grown(CLEARANCE) for node in nodes] + [_head(r[-1]) for r in routes]
+    crossings = [piece for route in routes for piece in route]
     arrows = []
-    for hop, line in zip(hops, lines, strict=True):
+    for hop, route in zip(hops, routes, strict=True):
         text = hop.connector or ("missing connector" if hop.problem else "no connector")
+        line = route[len(route) // 2]
         label = place_label(text, line, bounds=bounds, taken=taken, crossings=crossings)
         taken.append(label.box.grown(CLEARANCE))
         if label.leader is not None:
             crossings.append(label.leader)
-        arrows.append(Arrow(line, label, bool(hop.problem)))
+        arrows.append(Arrow(line, label, bool(hop.problem), route if len(route) > 1 else ()))
     return Diagram(DIAGRAM_WIDTH, height, nodes, tuple(arrows))
 
 
 def _same_boxes(a: Hop, b: Hop) -> bool:
     return {a.source, a.target} == {b.source, b.target}
+
+
+def _route(source: str, target: str, *, earlier: int) -> tuple[Segment, ...]:
+    """The pieces of the arrow from one box to the other: one straight line, or a detour over
+    a box that stands between them."""
+    if _box_between(source, target):
+        return _detour(source, target)
+    return (_arrow_line(source, target, earlier=earlier),)
+
+
+def _box_between(source: str, target: str) -> bool:
+    """Whether another box of the same row stands between these two, so a straight arrow
+    would run through it."""
+    (x1, y1), (x2, y2) = NODE_CENTRES[source], NODE_CENTRES[target]
+    return y1 == y2 and any(
+        y == y1 and min(x1, x2) < x < max(x1, x2) for x, y in NODE_CENTRES.values()
+    )
+
+
+def _detour(source: str, target: str) -> tuple[Segment, ...]:
+    """Up from the top of one box, across above the box between, down into the other. Only
+    one hop of a path ever takes it (your server to the internet), so there is no spreading."""
+    (x1, y1), (x2, _) = NODE_CENTRES[source], NODE_CENTRES[target]
+    top = y1 - NODE_HEIGHT / 2
+    return (
+        Segment(x1, top, x1, DETOUR_Y),
+        Segment(x1, DETOUR_Y, x2, DETOUR_Y),
+        Segment(x2, DETOUR_Y, x2, top),
+    )
 
 
 def _arrow_line(source: str, target: str, *, earlier: int) -> Segment:

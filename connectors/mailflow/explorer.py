@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from connectors.mailflow.routing import Decision, Router
+from connectors.mailflow.routing import AcceptedDomainFact, Decision, Router, is_accepted
 from eac.values import DomainPattern, parse_domain_pattern
 
 OFFICE_365 = "office365"
@@ -38,6 +38,16 @@ class InboundFact:
     connector_type: str  # OnPremises | Partner
     sender_domains: tuple[str, ...]
     identified_by: str  # "certificate mail.contoso.com" or "IP addresses 203.0.113.0/24"
+    # AssociatedAcceptedDomains: when any, the connector takes only senders from these accepted
+    # domains (and the subdomains of one that accepts its subdomains); none, any sender.
+    associated_domains: tuple[AcceptedDomainFact, ...] = ()
+
+    def is_associated_with(self, sender_domain: str) -> bool:
+        return not self.associated_domains or is_accepted(sender_domain, self.associated_domains)
+
+    @property
+    def associated_names(self) -> str:
+        return ", ".join(a.name for a in self.associated_domains)
 
 
 @dataclass(frozen=True)
@@ -74,17 +84,42 @@ def _covers(patterns: Iterable[str], domain: str) -> bool:
     return any(p.matches(domain) for p in parsed)
 
 
+def _inbound_covering(
+    inbound: Iterable[InboundFact], kind: str, sender_domain: str
+) -> list[InboundFact]:
+    """The enabled connectors of this kind whose sender domains cover `sender_domain`, by name."""
+    return [
+        fact
+        for fact in sorted(inbound, key=lambda f: f.name.casefold())
+        if fact.enabled
+        and fact.connector_type == kind
+        and _covers(fact.sender_domains, sender_domain)
+    ]
+
+
 def _inbound_for(
     inbound: Iterable[InboundFact], kind: str, sender_domain: str
 ) -> InboundFact | None:
-    for fact in sorted(inbound, key=lambda f: f.name.casefold()):
-        if (
-            fact.enabled
-            and fact.connector_type == kind
-            and _covers(fact.sender_domains, sender_domain)
-        ):
-            return fact
-    return None
+    covering = _inbound_covering(inbound, kind, sender_domain)
+    return next((fact for fact in covering if fact.is_associated_with(sender_domain)), None)
+
+
+def _not_associated(inbound: Iterable[InboundFact], kind: str, sender_domain: str) -> str:
+    """Why a connector that names the sender's domain still doesn't take its mail: its
+    associated accepted domains leave the sender out ("" when no connector was left out so)."""
+    for fact in _inbound_covering(inbound, kind, sender_domain):
+        if not fact.is_associated_with(sender_domain):
+            return (
+                f"{fact.name} would take it, but its associated accepted domains "
+                f"({fact.associated_names}) restrict it to senders from those domains, and "
+                f"{sender_domain} isn't one."
+            )
+    return ""
+
+
+def _with_reason(text: str, reason: str) -> str:
+    """`text`, ending with `reason` when there is one."""
+    return f"{text.removesuffix('.')}: {reason}" if reason else text
 
 
 def _into_office_365(sender: Party, inbound: list[InboundFact]) -> Hop:
@@ -103,7 +138,10 @@ def _into_office_365(sender: Party, inbound: list[InboundFact]) -> Hop:
                 PARTNER,
                 OFFICE_365,
                 "",
-                "Arrives like any internet mail; no partner connector restricts it.",
+                _with_reason(
+                    "Arrives like any internet mail; no partner connector restricts it.",
+                    _not_associated(inbound, "Partner", sender.domain),
+                ),
             )
         return Hop(
             PARTNER,
@@ -117,7 +155,10 @@ def _into_office_365(sender: Party, inbound: list[InboundFact]) -> Hop:
             YOUR_ORG,
             OFFICE_365,
             "",
-            "No connector from your organization's email server to Office 365.",
+            _with_reason(
+                "No connector from your organization's email server to Office 365.",
+                _not_associated(inbound, "OnPremises", sender.domain),
+            ),
             problem="Without a connector from your email server, Office 365 treats this mail as anonymous internet mail and won't relay it; create one (Your organization's email server → Office 365).",
         )
     return Hop(
@@ -125,6 +166,17 @@ def _into_office_365(sender: Party, inbound: list[InboundFact]) -> Hop:
         OFFICE_365,
         fact.name,
         f"Accepted from your email server, identified by {fact.identified_by}.",
+    )
+
+
+def _onward_from_your_server(recipient: Party) -> Hop:
+    """Centralized mail transport's second hop: your server delivers what Office 365 handed it."""
+    return Hop(
+        YOUR_ORG,
+        recipient.place,
+        "",
+        f"Your email server sends it on to {recipient.domain} (centralized mail transport: "
+        "Office 365 doesn't deliver it there itself).",
     )
 
 
@@ -170,8 +222,11 @@ def explore(sender: Party, recipient: Party, *, router: Router, inbound: list[In
     if recipient.place == OFFICE_365:
         hops.append(Hop(OFFICE_365, OFFICE_365, "", "Delivered to the mailbox in Office 365."))
     else:
-        decision = router.decide(recipient.address)
+        # Mail that came from your server isn't sent back there by centralized mail transport.
+        decision = router.decide(recipient.address, from_on_premises=sender.place == YOUR_ORG)
         hops.append(_out_of_office_365(recipient, decision))
+        if decision.rule == "centralized" and recipient.place != YOUR_ORG:
+            hops.append(_onward_from_your_server(recipient))
     needs = [hop for hop in hops if hop.connector]
     if any(hop.problem for hop in hops):
         summary = "This message will not flow as configured."

@@ -34,6 +34,7 @@ _FACT_FIELDS = (
     "all_accepted_domains",
     "recipient_domains",
     "connector_type",
+    "route_all_messages_via_on_premises",
 )
 
 
@@ -45,8 +46,18 @@ def _connector_fact(
     all_accepted: bool,
     domains: list[str],
     kind: str,
+    route_all_via_on_premises: bool,
 ) -> ConnectorFact:
-    return ConnectorFact(str(pk), name, enabled, scoped, all_accepted, tuple(domains), kind)
+    return ConnectorFact(
+        str(pk),
+        name,
+        enabled,
+        scoped,
+        all_accepted,
+        tuple(domains),
+        kind,
+        route_all_via_on_premises,
+    )
 
 
 def accepted_domain_facts(tenant: Tenant) -> list[AcceptedDomainFact]:
@@ -295,10 +306,26 @@ class TenantMailFlow:
                 how = f"its sender domain ({', '.join(c.sender_domains)})"
             facts.append(
                 explorer.InboundFact(
-                    c.name, c.enabled, c.connector_type, tuple(c.sender_domains), how
+                    c.name,
+                    c.enabled,
+                    c.connector_type,
+                    tuple(c.sender_domains),
+                    how,
+                    self._associated_facts(c.associated_accepted_domains),
                 )
             )
         return facts
+
+    def _associated_facts(self, names: list[str]) -> tuple[AcceptedDomainFact, ...]:
+        """An inbound connector's AssociatedAcceptedDomains, each with its accepted domain's
+        subdomain setting. A name that is no longer an accepted domain stands for itself only
+        (the Configuration check warns about it)."""
+        return tuple(
+            AcceptedDomainFact(
+                name, bool((found := self._accepted_by_name.get(name)) and found.match_subdomains)
+            )
+            for name in names
+        )
 
 
 _current_flows = PerConfiguration(TenantMailFlow._read_for_sharing)

@@ -4,6 +4,11 @@ data: no Django here, so the explorer, the `route` command and the benchmark sha
 Candidates are the enabled connectors not scoped to transport rules. With the order
 `most_specific` (the seed article's example) the first of these that applies wins:
 
+0. centralized mail transport: when the recipient domain is not an accepted domain (nor a
+   subdomain of one that accepts its subdomains), an OnPremises connector with
+   RouteAllMessagesViaOnPremises takes the message to your organization's email server, ahead of
+   every connector by domain and of MX — unless the message came into Office 365 from that server,
+   which centralized transport doesn't send it back to;
 1. an exact recipient-domain match (`contoso.com`);
 2. the wildcard with the longest suffix (`*.contoso.com` covers contoso.com itself and every
    subdomain, and beats `*.com`);
@@ -14,10 +19,11 @@ Candidates are the enabled connectors not scoped to transport rules. With the or
 
 The order `documented` swaps 2 and 3, as the article's numbered list reads.
 
-Ties (two connectors with the same exact domain, the same wildcard suffix, both for all accepted
-domains, or both for `*`) go to the connector whose name sorts first, compared case-insensitively
-(`str.casefold`), then by id. Exchange Server's Send connector selection ends its tie-breaks on the
-name too, and an admin can see the outcome in the connector list and change it by renaming.
+Ties (two centralized connectors, two connectors with the same exact domain, the same wildcard
+suffix, both for all accepted domains, or both for `*`) go to the connector whose name sorts
+first, compared case-insensitively (`str.casefold`), then by id. Exchange Server's Send connector
+selection ends its tie-breaks on the name too, and an admin can see the outcome in the connector
+list and change it by renaming.
 
 `Router` indexes the connectors once, so a decision costs a few dictionary lookups per label of
 the recipient domain however many connectors the tenant has; `naive_decide` scans every connector
@@ -37,7 +43,9 @@ MOST_SPECIFIC = "most_specific"
 DOCUMENTED = "documented"
 ORDERS = (MOST_SPECIFIC, DOCUMENTED)
 
-Rule = Literal["exact", "wildcard", "all_accepted", "any", "none"]
+ON_PREMISES = "OnPremises"  # connectors.endpoints.ConnectorType, without importing Django
+
+Rule = Literal["centralized", "exact", "wildcard", "all_accepted", "any", "none"]
 
 
 @dataclass(frozen=True)
@@ -84,10 +92,23 @@ class ConnectorFact:
     all_accepted_domains: bool
     recipient_domains: tuple[str, ...]
     connector_type: str
+    # RouteAllMessagesViaOnPremises: centralized mail transport (docs/routing.md).
+    route_all_messages_via_on_premises: bool = False
 
     @property
     def is_candidate(self) -> bool:
         return self.enabled and not self.is_transport_rule_scoped
+
+    @property
+    def is_centralized(self) -> bool:
+        """A candidate that takes every message to a recipient outside the organization to your
+        email server. Exchange allows the setting only on an OnPremises connector ("requires
+        OnPremises for the ConnectorType value"); on any other it is ignored."""
+        return (
+            self.is_candidate
+            and self.route_all_messages_via_on_premises
+            and self.connector_type == ON_PREMISES
+        )
 
 
 @dataclass(frozen=True)
@@ -124,6 +145,11 @@ def _check_order(order: str) -> None:
         raise ValueError(f"Unknown selection order {order!r}; use one of {', '.join(ORDERS)}.")
 
 
+def _centralized(connector: ConnectorFact, domain: str) -> Decision:
+    why = f"{domain} isn't an accepted domain, so the message goes through your email server first"
+    return Decision(connector, "centralized", f"centralized mail transport: {why}", domain)
+
+
 def _exact(connector: ConnectorFact, domain: str) -> Decision:
     return Decision(connector, "exact", f"exact match on {domain}", domain)
 
@@ -158,7 +184,7 @@ def _suffixes(domain: str) -> Iterable[str]:
 
 class Router:
     """Selection over indexes built once: exact domain → connector, wildcard suffix → connector,
-    the accepted domains, and the winning all-accepted and `*` connectors."""
+    the accepted domains, and the winning centralized, all-accepted and `*` connectors."""
 
     def __init__(
         self,
@@ -172,6 +198,7 @@ class Router:
         self._wildcard: dict[str, ConnectorFact] = {}
         self._any: ConnectorFact | None = None
         self._all_accepted: ConnectorFact | None = None
+        self._centralized: ConnectorFact | None = None
         for connector in connectors:
             if connector.is_candidate:
                 self._index(connector)
@@ -193,13 +220,27 @@ class Router:
                 self._exact[pattern] = _first(self._exact.get(pattern), connector)
         if connector.all_accepted_domains:
             self._all_accepted = _first(self._all_accepted, connector)
+        if connector.is_centralized:
+            self._centralized = _first(self._centralized, connector)
 
-    def decide(self, address_or_domain: str) -> Decision:
-        """The connector for `user@domain` or `domain`; InvalidValue if it isn't one."""
-        return self.decide_domain(canonical_domain(address_or_domain))
+    @property
+    def centralized(self) -> ConnectorFact | None:
+        """The connector centralized mail transport uses, if it is on."""
+        return self._centralized
 
-    def decide_domain(self, domain: str) -> Decision:
+    def decide(self, address_or_domain: str, *, from_on_premises: bool = False) -> Decision:
+        """The connector for `user@domain` or `domain`; InvalidValue if it isn't one.
+        `from_on_premises`: the message came into Office 365 from your organization's email
+        server, so centralized mail transport doesn't send it back there."""
+        return self.decide_domain(
+            canonical_domain(address_or_domain), from_on_premises=from_on_premises
+        )
+
+    def decide_domain(self, domain: str, *, from_on_premises: bool = False) -> Decision:
         """The connector for a domain already in canonical form."""
+        centralized = None if from_on_premises else self._centralized
+        if centralized is not None and self.accepted_as(domain) is None:
+            return _centralized(centralized, domain)
         exact = self._exact.get(domain)
         if exact is not None:
             return _exact(exact, domain)
@@ -252,8 +293,8 @@ def _first(current: ConnectorFact | None, candidate: ConnectorFact) -> Connector
 # --- the reference scan ----------------------------------------------------------------------
 
 _TIERS: dict[str, dict[Rule, int]] = {
-    MOST_SPECIFIC: {"exact": 0, "wildcard": 1, "all_accepted": 2, "any": 3},
-    DOCUMENTED: {"exact": 0, "all_accepted": 1, "wildcard": 2, "any": 3},
+    MOST_SPECIFIC: {"centralized": 0, "exact": 1, "wildcard": 2, "all_accepted": 3, "any": 4},
+    DOCUMENTED: {"centralized": 0, "exact": 1, "all_accepted": 2, "wildcard": 3, "any": 4},
 }
 
 
@@ -262,6 +303,8 @@ def naive_decide(
     accepted: Iterable[AcceptedDomainFact],
     address_or_domain: str,
     order: str = MOST_SPECIFIC,
+    *,
+    from_on_premises: bool = False,
 ) -> Decision:
     """What Router decides, by looking at every connector and every accepted domain in turn."""
     _check_order(order)
@@ -272,7 +315,10 @@ def naive_decide(
     for connector in connectors:
         if not connector.is_candidate:
             continue
-        for decision, specificity in _naive_matches(connector, domain, accepted_as):
+        matches = _naive_matches(connector, domain, accepted_as)
+        if connector.is_centralized and accepted_as is None and not from_on_premises:
+            matches = [(_centralized(connector, domain), 0), *matches]
+        for decision, specificity in matches:
             key = (tiers[decision.rule], -specificity, *_tie_key(connector))
             if best is None or key < best[0]:
                 best = (key, decision)

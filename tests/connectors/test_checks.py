@@ -111,3 +111,79 @@ def test_the_connectors_page_shows_ten_findings_and_all_of_them_on_request(
     everything = admin_client_.get("/mail-flow/connectors/", {"checks": "all"}).content.decode()
     assert everything.count('<li class="finding-') == total
     assert "Show all" not in everything
+
+
+# --- centralized mail transport and associated accepted domains --------------------------------
+
+
+def centralize(tenant: Tenant, name: str, **fields: object) -> None:
+    OutboundConnector.objects.filter(tenant=tenant, name=name).update(
+        route_all_messages_via_on_premises=True, **fields
+    )
+
+
+def test_centralized_transport_on_a_connector_turned_off_is_flagged(demo: Tenant) -> None:
+    centralize(demo, "Connector 1", enabled=False)
+    assert (
+        "warning: Connector 1 routes all messages via on-premises (centralized mail transport), "
+        "but it is turned off: mail from Office 365 to the internet won't go through your email "
+        "server first. Microsoft warns that centralized mail transport without a usable connector "
+        "to your email server (turned on, not scoped to transport rules) can loop or bounce mail."
+    ) in texts(demo)
+
+
+def test_centralized_transport_on_a_connector_scoped_to_transport_rules_is_flagged(
+    demo: Tenant,
+) -> None:
+    centralize(demo, "Connector 1", is_transport_rule_scoped=True)
+    assert any(
+        t.startswith(
+            "warning: Connector 1 routes all messages via on-premises (centralized mail "
+            "transport), but it is scoped to transport rules: mail from Office 365 to the "
+            "internet won't go through your email server first."
+        )
+        for t in texts(demo)
+    )
+
+
+def test_an_unusable_centralized_connector_names_the_one_that_does_the_work(demo: Tenant) -> None:
+    centralize(demo, "Connector 1", enabled=False)
+    make_outbound(demo, "Hybrid", route_all_messages_via_on_premises=True)
+    assert (
+        "warning: Connector 1 routes all messages via on-premises (centralized mail transport), "
+        "but it is turned off: Hybrid takes internet mail to your email server instead."
+    ) in texts(demo)
+
+
+def test_a_working_centralized_connector_is_no_finding(demo: Tenant) -> None:
+    centralize(demo, "Connector 1")
+    assert texts(demo) == []
+
+
+def test_with_centralized_transport_a_star_connector_is_never_chosen_not_a_route_to_the_internet(
+    demo: Tenant,
+) -> None:
+    centralize(demo, "Connector 1")
+    make_outbound(demo, "Everything", connector_type="Partner", recipient_domains=["*"])
+    assert texts(demo) == [
+        "warning: Everything is never chosen: for every domain it covers, Connector 1 wins "
+        "(centralized mail transport: only mail that came from your email server can still take it)."
+    ]
+
+
+def test_a_second_centralized_connector_is_never_chosen(demo: Tenant) -> None:
+    centralize(demo, "Connector 1")
+    make_outbound(demo, "Zed hybrid", route_all_messages_via_on_premises=True)
+    assert any(t.startswith("warning: Zed hybrid is never chosen") for t in texts(demo))
+
+
+def test_an_associated_domain_that_is_not_accepted_is_flagged(demo: Tenant) -> None:
+    InboundConnector.objects.filter(tenant=demo).update(
+        associated_accepted_domains=["contoso.com", "northwind.example"]
+    )
+    assert texts(demo) == [
+        "warning: From Contoso's email server is associated with northwind.example, which isn't "
+        "an accepted domain: the connector takes only senders from its associated accepted "
+        "domains, so remove it from the connector or add northwind.example back as an accepted "
+        "domain."
+    ]

@@ -15,12 +15,14 @@ from django.urls import reverse
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from connectors import services as connector_services
 from connectors.mailflow import diagram as explorer_diagram
 from connectors.mailflow import explorer
 from connectors.mailflow.diagram import LABEL_LINE_HEIGHT, Diagram, text_width
 from connectors.mailflow.explorer import Hop, Party, Path
 from connectors.models import InboundConnector, OutboundConnector
-from eac.models import AcceptedDomain, Tenant, User
+from eac import services as tenant_services
+from eac.models import AcceptedDomain, DomainType, Mailbox, MailboxLocation, Tenant, User
 from eac.values import MAX_CONNECTOR_NAME_LENGTH
 from tests.conftest import client_for
 
@@ -166,6 +168,118 @@ def test_another_tenant_sees_its_own_world(stranger_client: Client, demo_admin: 
     assert "Connector 2" not in page
 
 
+# --- centralized mail transport and associated accepted domains --------------------------------
+
+
+def centralize(connector_name: str, **fields: Any) -> None:
+    """Turns RouteAllMessagesViaOnPremises on, as an import or PowerShell would."""
+    connector = OutboundConnector.objects.get(name=connector_name)
+    connector_services.connector_update(
+        connector=connector,
+        actor=None,
+        fields={"route_all_messages_via_on_premises": True, **fields},
+        expected_version=connector.version,
+    )
+
+
+def associate(domains: list[str]) -> None:
+    connector = InboundConnector.objects.get(name="From Contoso's email server")
+    connector_services.connector_update(
+        connector=connector,
+        actor=None,
+        fields={"associated_accepted_domains": domains},
+        expected_version=connector.version,
+    )
+
+
+def test_centralized_mail_transport_takes_bobs_internet_mail_through_your_server(
+    demo_admin: Client,
+) -> None:
+    assert "no connector: delivered by MX" in explore(demo_admin, BOB, SUN)
+    centralize("Connector 1")
+
+    page = explore(demo_admin, BOB, SUN)
+
+    assert "This message flows through Connector 1." in page
+    assert (
+        "Chosen by centralized mail transport: wingtiptoys.com isn't an accepted domain, so the "
+        "message goes through your email server first." in page
+    )
+    assert "Office 365 → Your organization's email server" in page
+    assert "Your organization's email server → Internet" in page
+    assert "Your email server sends it on to wingtiptoys.com" in page
+    assert "delivered by MX" not in page
+    assert '<polyline points="110,58 110,30 690,30 690,58" class="hop"' in page
+
+
+def test_centralized_mail_transport_leaves_mail_to_your_own_domains_alone(
+    demo_admin: Client,
+) -> None:
+    centralize("Connector 1")
+
+    assert "This message flows through Connector 2." in explore(demo_admin, BOB, JOHN)
+    assert "Delivered to the mailbox in Office 365" in explore(demo_admin, SUN, BOB)
+
+
+def test_mail_from_your_server_is_not_sent_back_there_by_centralized_transport(
+    demo_admin: Client,
+) -> None:
+    centralize("Connector 1")
+
+    page = explore(demo_admin, JOHN, SUN)
+
+    assert "no connector: delivered by MX" in page
+    assert "centralized mail transport" not in page
+
+
+def test_centralized_transport_on_a_connector_turned_off_does_nothing(demo_admin: Client) -> None:
+    centralize("Connector 1")
+    connector = OutboundConnector.objects.get(name="Connector 1")
+    connector_services.connector_set_enabled(connector=connector, actor=None, enabled=False)
+
+    assert "no connector: delivered by MX" in explore(demo_admin, BOB, SUN)
+
+
+def test_an_inbound_connector_takes_only_senders_from_its_associated_accepted_domains(
+    demo_admin: Client,
+) -> None:
+    associate(["fabrikam.com"])
+
+    page = explore(demo_admin, JOHN, BOB)
+
+    assert "This message will not flow as configured." in page
+    assert (
+        "No connector from your organization's email server to Office 365: From Contoso's email "
+        "server would take it, but its associated accepted domains (fabrikam.com) restrict it to "
+        "senders from those domains, and contoso.com isn't one." in page
+    )
+    associate(["fabrikam.com", "contoso.com"])
+    assert "This message flows through From Contoso's email server." in explore(
+        demo_admin, JOHN, BOB
+    )
+
+
+def test_an_associated_domain_that_accepts_subdomains_covers_its_subdomains(
+    demo_admin: Client,
+) -> None:
+    Mailbox.objects.create(
+        tenant=Tenant.objects.get(name="Contoso"),
+        display_name="Eve",
+        address="eve@eu.contoso.com",
+        location=MailboxLocation.YOUR_ORG,
+    )
+    associate(["contoso.com"])
+    assert "will not flow" in explore(demo_admin, "eve@eu.contoso.com", BOB)
+
+    domain = AcceptedDomain.objects.get(name="contoso.com")
+    tenant_services.accepted_domain_update(
+        domain=domain, actor=None, domain_type=DomainType.INTERNAL_RELAY, match_subdomains=True
+    )
+    assert "This message flows through From Contoso's email server." in explore(
+        demo_admin, "eve@eu.contoso.com", BOB
+    )
+
+
 # --- the diagram: a label never covers a box, whatever the connector's name -------------------
 
 NAMES = [
@@ -206,7 +320,8 @@ def assert_labels_clear(drawn: Diagram) -> None:
         for node in drawn.nodes:
             assert not node.box.intersects(box), (label, node)
         for other in drawn.arrows:
-            assert not box.crosses(other.line), (label, other.line)
+            for piece in other.pieces or (other.line,):
+                assert not box.crosses(piece), (label, piece)
         for placed in boxes:
             assert placed is box or not placed.intersects(box), (label, placed)
 
@@ -264,6 +379,53 @@ def test_two_arrows_between_the_same_boxes_are_drawn_apart() -> None:
     for far in (explorer.YOUR_ORG, explorer.PARTNER):
         there, back = explorer_diagram.diagram(a_path(far, far, "In", "Out")).arrows
         assert there.line != back.line
+
+
+def a_centralized_path(sender: str, recipient: str, inbound: str, outbound: str) -> Path:
+    """Centralized mail transport's shape: into Office 365 unless the sender is there, to your
+    server through the connector, then on from your server to the recipient."""
+    hops = (
+        [] if sender == explorer.OFFICE_365 else [Hop(sender, explorer.OFFICE_365, inbound, "why")]
+    )
+    hops += [
+        Hop(explorer.OFFICE_365, explorer.YOUR_ORG, outbound, "why"),
+        Hop(explorer.YOUR_ORG, recipient, "", "why"),
+    ]
+    return Path(
+        Party("a@example.com", "example.com", sender, "how"),
+        Party("b@example.com", "example.com", recipient, "how"),
+        tuple(hops),
+        "summary",
+    )
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("sender", [explorer.OFFICE_365, explorer.PARTNER])
+@pytest.mark.parametrize("recipient", [explorer.INTERNET, explorer.PARTNER])
+def test_centralized_transports_hop_from_your_server_goes_round_every_box(
+    name: str, sender: str, recipient: str
+) -> None:
+    drawn = explorer_diagram.diagram(a_centralized_path(sender, recipient, name, name.swapcase()))
+
+    assert_labels_clear(drawn)
+    inside = [node.box.grown(-1) for node in drawn.nodes]
+    for arrow in drawn.arrows:
+        for piece in arrow.pieces or (arrow.line,):
+            assert not any(box.crosses(piece) for box in inside), (arrow, piece)
+    onward = drawn.arrows[-1]
+    assert bool(onward.pieces) == (recipient == explorer.INTERNET)  # over Office 365's box
+
+
+def test_the_detour_over_office_365_is_drawn_as_one_polyline() -> None:
+    drawn = explorer_diagram.diagram(
+        a_centralized_path(explorer.OFFICE_365, explorer.INTERNET, "", "Hybrid")
+    )
+
+    to_your_server, onward = drawn.arrows
+    assert to_your_server.pieces == ()
+    assert onward.points == "110,58 110,30 690,30 690,58"
+    assert onward.line == onward.pieces[1]  # the label sits by the piece above Office 365
+    assert onward.label.lines == ("no connector",)
 
 
 # No deadline: how long an example takes depends on what text_width has cached, and isn't the point.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -56,9 +57,14 @@ def decide(
     *,
     domains: list[AcceptedDomainFact] = SEED_ACCEPTED,
     order: str = MOST_SPECIFIC,
+    from_on_premises: bool = False,
 ) -> Decision:
-    decision = Router(connectors, domains, order).decide(recipient)
-    assert decision == naive_decide(connectors, domains, recipient, order)
+    decision = Router(connectors, domains, order).decide(
+        recipient, from_on_premises=from_on_premises
+    )
+    assert decision == naive_decide(
+        connectors, domains, recipient, order, from_on_premises=from_on_premises
+    )
     return decision
 
 
@@ -308,6 +314,97 @@ def test_the_orders_are_the_tenant_settings_values() -> None:
     assert set(ORDERS) == set(SelectionOrder.values)
 
 
+# --- centralized mail transport (RouteAllMessagesViaOnPremises) -------------------------------
+
+HYBRID = connector("Hybrid outbound", route_all_messages_via_on_premises=True)
+TO_PARTNER = connector("A partner", "partner.example", connector_type="Partner")
+EVERYTHING = connector("All mail", "*", connector_type="Partner")
+
+
+@pytest.mark.parametrize("order", ORDERS)
+@pytest.mark.parametrize(
+    "recipient",
+    [
+        "sun@gmail.com",  # MX before
+        "ann@partner.example",  # the partner's connector by exact domain before
+        "john@mail.contoso.com",  # Connector 3's wildcard before: contoso.com accepts no subdomains
+    ],
+)
+def test_centralized_mail_transport_takes_every_recipient_outside_the_organization(
+    recipient: str, order: str
+) -> None:
+    decision = decide([*SEED, TO_PARTNER, EVERYTHING, HYBRID], recipient, order=order)
+
+    domain = recipient.rpartition("@")[2]
+    assert (chosen(decision), decision.rule, decision.reason) == (
+        "Hybrid outbound",
+        "centralized",
+        f"centralized mail transport: {domain} isn't an accepted domain, so the message goes "
+        "through your email server first",
+    )
+
+
+@pytest.mark.parametrize(
+    ("recipient", "name"),
+    [
+        ("john@contoso.com", "Connector 2"),
+        ("john@sales.contoso.com", "Connector 3"),
+        ("john@fabrikam.com", "Connector 1"),
+    ],
+)
+def test_recipients_in_accepted_domains_route_as_without_it(recipient: str, name: str) -> None:
+    assert chosen(decide([*SEED, HYBRID], recipient)) == name
+
+
+def test_a_subdomain_accepted_through_match_subdomains_is_inside_the_organization() -> None:
+    domains = accepted("relay.example", match_subdomains=True)
+
+    inside = decide([CONNECTOR_1, HYBRID], "a@eu.relay.example", domains=domains)
+    outside = decide([CONNECTOR_1, HYBRID], "a@relay.example.org", domains=domains)
+
+    assert (chosen(inside), inside.rule) == ("Connector 1", "all_accepted")
+    assert (chosen(outside), outside.rule) == ("Hybrid outbound", "centralized")
+
+
+def test_an_accepted_domain_no_connector_carries_is_not_sent_on_premises_by_it() -> None:
+    # Bob's contoso.com mailbox is in Office 365: centralized transport doesn't touch it.
+    assert decide([HYBRID], "bob@contoso.com").rule == "none"
+
+
+def test_mail_that_came_from_your_server_is_not_sent_back_there() -> None:
+    decision = decide([*SEED, EVERYTHING, HYBRID], "sun@gmail.com", from_on_premises=True)
+
+    assert (chosen(decision), decision.rule) == ("All mail", "any")
+    assert decide([HYBRID], "sun@gmail.com", from_on_premises=True).rule == "none"
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"enabled": False},
+        {"is_transport_rule_scoped": True},
+        {"connector_type": "Partner"},  # Exchange refuses the setting there; ignored if it gets in
+    ],
+)
+def test_a_connector_selection_cant_use_gives_no_centralized_transport(
+    fields: dict[str, Any],
+) -> None:
+    unusable = connector("Hybrid outbound", route_all_messages_via_on_premises=True, **fields)
+
+    assert decide([*SEED, unusable], "sun@gmail.com").rule == "none"
+    assert Router([unusable], SEED_ACCEPTED).centralized is None
+
+
+def test_two_centralized_connectors_tie_on_the_name_that_sorts_first() -> None:
+    connectors = [
+        connector(name, route_all_messages_via_on_premises=True)
+        for name in ("zulu", "Mike", "bravo")
+    ]
+
+    assert chosen(decide(connectors, "sun@gmail.com")) == "bravo"
+    assert Router(connectors, SEED_ACCEPTED).centralized == connectors[2]
+
+
 # --- properties --------------------------------------------------------------------------------
 
 LABELS = st.sampled_from(["a", "b", "mail", "xn--bcher-kva"])
@@ -326,6 +423,10 @@ CONNECTOR_SPECS = st.tuples(
     st.booleans(),
     st.booleans(),
     st.lists(PATTERNS, max_size=3).map(tuple),
+    st.sampled_from(["OnPremises", "Partner"]),
+    # Mostly off: with one centralized connector on, every recipient outside the accepted
+    # domains goes to it, and the other rules would rarely be compared.
+    st.sampled_from([False, False, False, True]),
 )
 
 
@@ -334,8 +435,12 @@ def connector_lists(draw: st.DrawFn) -> list[ConnectorFact]:
     specs = draw(st.lists(CONNECTOR_SPECS, max_size=8))
     ids = draw(st.permutations(range(len(specs))))
     return [
-        ConnectorFact(f"{i:02}", name, enabled, not unscoped, all_accepted, patterns, "OnPremises")
-        for i, (name, enabled, unscoped, all_accepted, patterns) in zip(ids, specs, strict=True)
+        ConnectorFact(
+            f"{i:02}", name, enabled, not unscoped, all_accepted, patterns, kind, centralized
+        )
+        for i, (name, enabled, unscoped, all_accepted, patterns, kind, centralized) in zip(
+            ids, specs, strict=True
+        )
     ]
 
 
@@ -344,16 +449,47 @@ def connector_lists(draw: st.DrawFn) -> list[ConnectorFact]:
     domains=st.lists(st.builds(AcceptedDomainFact, DOMAINS, st.booleans()), max_size=4),
     recipient=st.one_of(DOMAINS, DOMAINS.map(lambda d: f"User@{d.upper()}.")),
     order=st.sampled_from(ORDERS),
+    from_on_premises=st.booleans(),
 )
 def test_the_indexed_router_decides_as_the_scan_over_every_connector_does(
     connectors: list[ConnectorFact],
     domains: list[AcceptedDomainFact],
     recipient: str,
     order: str,
+    from_on_premises: bool,
 ) -> None:
-    assert Router(connectors, domains, order).decide(recipient) == naive_decide(
-        connectors, domains, recipient, order
+    assert Router(connectors, domains, order).decide(
+        recipient, from_on_premises=from_on_premises
+    ) == naive_decide(connectors, domains, recipient, order, from_on_premises=from_on_premises)
+
+
+@given(
+    connectors=connector_lists(),
+    domains=st.lists(st.builds(AcceptedDomainFact, DOMAINS, st.booleans()), max_size=4),
+    recipient=DOMAINS,
+    order=st.sampled_from(ORDERS),
+)
+def test_centralized_transport_changes_only_what_goes_outside_the_organization(
+    connectors: list[ConnectorFact],
+    domains: list[AcceptedDomainFact],
+    recipient: str,
+    order: str,
+) -> None:
+    router = Router(connectors, domains, order)
+    without = Router(
+        [replace(c, route_all_messages_via_on_premises=False) for c in connectors], domains, order
     )
+
+    decision = router.decide(recipient)
+
+    if router.accepted_as(recipient) is not None or router.centralized is None:
+        before = without.decide(recipient)
+        assert (decision.rule, decision.reason) == (before.rule, before.reason)
+        assert (decision.connector and decision.connector.id) == (
+            before.connector and before.connector.id
+        )
+    else:
+        assert (decision.rule, decision.connector) == ("centralized", router.centralized)
 
 
 def _outcome(parse: Any, text: str) -> str | None:

@@ -11,6 +11,7 @@ from playwright.sync_api import Page, expect
 
 from connectors.endpoints import ConnectorType
 from connectors.models import InboundConnector, OutboundConnector
+from connectors.services import connector_update
 from eac.models import Tenant
 from eac.values import MAX_CONNECTOR_NAME_LENGTH
 from tests.conftest import make_inbound, make_outbound
@@ -165,3 +166,46 @@ def test_a_bad_address_is_summarised_and_marked_on_its_box(
         page.get_by_role("heading", name="This message flows through Connector 2.")
     ).to_be_visible()
     expect(page.locator(".error-summary")).to_have_count(0)
+
+
+def test_centralized_mail_transport_takes_bobs_mail_to_sun_through_contosos_server(
+    page: Page, live_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sign_in_to_the_explorer(page, live_server, monkeypatch)
+    connector_1 = OutboundConnector.objects.get(name="Connector 1")
+    connector_update(  # as an import or PowerShell turns it on: the wizard doesn't offer it
+        connector=connector_1,
+        actor=None,
+        fields={"route_all_messages_via_on_premises": True},
+        expected_version=connector_1.version,
+    )
+    page.get_by_label("From").fill("bob@contoso.com")
+    page.get_by_label("To").fill("sun@wingtiptoys.com")
+    page.get_by_role("button", name="Show the path").click()
+
+    expect(
+        page.get_by_role("heading", name="This message flows through Connector 1.")
+    ).to_be_visible()
+    hops = page.locator("ol.hops li")
+    expect(hops).to_have_count(2)
+    expect(hops.nth(0)).to_contain_text("Office 365 → Your organization's email server")
+    expect(hops.nth(0)).to_contain_text(
+        "Chosen by centralized mail transport: wingtiptoys.com isn't an accepted domain"
+    )
+    expect(hops.nth(1)).to_contain_text("Your organization's email server → Internet")
+    # The hop from your server to the internet goes over the Office 365 box, not through it.
+    detour = page.locator("svg.flow-diagram polyline.hop")
+    expect(detour).to_have_count(1)
+    assert detour.evaluate("el => getComputedStyle(el).fill") == "none"
+    drawn = drawn_boxes(page)
+    assert [label["title"] for label in drawn["labels"]] == ["Connector 1", "no connector"]
+    line_box = detour.evaluate(
+        "el => { const b = el.getBBox(); return [b.x, b.y, b.x + b.width, b.y + b.height]; }"
+    )
+    office_365 = drawn["rects"][1]
+    assert line_box[3] <= office_365[1]  # the detour's top runs above the box
+    for label in drawn["labels"]:
+        for rect in drawn["rects"]:
+            assert not overlap(label["box"], rect), (label["title"], rect)
+    assert serious_accessibility_violations(page) == []
+    snapshot(page, "explorer-centralized-bob-to-sun")

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from connectors.mailflow.facts import TenantMailFlow
 from connectors.models import InboundConnector, OutboundConnector
 from connectors.services import connector_set_enabled
 from eac import services as tenant_services
@@ -21,7 +22,14 @@ from training.models import Seat, TrainingClass
 from training.scenarios import Scenario, get_scenario
 from training.selectors import seat_progress
 from training.services import answer_record
-from training.task_checks import NO_CONNECTOR
+from training.task_checks import (
+    NO_CONNECTOR,
+    CheckContext,
+    Outcome,
+    Task,
+    evaluate,
+    expected_answer,
+)
 from validation.models import RunStatus, ValidationRun, ValidationTask
 from validation.services import target_of
 
@@ -271,3 +279,58 @@ def test_the_trainers_table_costs_the_same_queries_for_any_class_size(
         counts.append(count)
         assert page.count("<tr") >= size + 1  # a row per trainee, ticks included
     assert counts[0] == counts[1], counts
+
+
+def test_the_checks_see_centralized_mail_transport(make_class) -> None:
+    """A check asks the engines, so a connector that routes all messages via on-premises
+    changes what "mail flows through a connector" and "which connector" find."""
+    seat = first_seat(make_class, "hybrid")
+    to_your_server(seat)
+    make_inbound(
+        seat.tenant,
+        "From Contoso",
+        connector_type="OnPremises",
+        sender_domains=["*"],
+        tls_sender_certificate_name="mail.contoso.com",
+    )
+    bob_to_sun = Task(
+        "bob-to-sun",
+        "Bob's mail to Sun goes through your server",
+        "",
+        "mail_flows",
+        {
+            "sender": "bob@contoso.com",
+            "recipient": "sun@wingtiptoys.com",
+            "through_connector": True,
+        },
+    )
+    chosen = Task(
+        "chosen",
+        "",
+        "",
+        "connector_chosen",
+        {"recipient": "sun@wingtiptoys.com", "connector": "To Contoso"},
+    )
+    question = {"question": "connector_for", "recipient": "sun@wingtiptoys.com"}
+
+    def context() -> CheckContext:
+        flow = TenantMailFlow(seat.tenant)
+        return CheckContext(seat.tenant, seat.started_at, {}, flow, [])
+
+    assert not evaluate(bob_to_sun, context()).done
+    assert expected_answer(question, context().flow) == NO_CONNECTOR
+
+    OutboundConnector.objects.filter(tenant=seat.tenant, name="To Contoso").update(
+        route_all_messages_via_on_premises=True
+    )
+
+    assert evaluate(bob_to_sun, context()) == Outcome(
+        True, "This message flows through To Contoso."
+    )
+    assert evaluate(chosen, context()) == Outcome(
+        True, "Mail to sun@wingtiptoys.com goes to To Contoso."
+    )
+    assert expected_answer(question, context().flow) == "To Contoso"
+    # John's mail came from your server: Office 365 doesn't send it back there.
+    assert "john-to-sun" in done(seat)
+    assert detail(seat, "john-to-sun") == "This message flows through From Contoso."
