@@ -3,10 +3,13 @@ from __future__ import annotations
 from django.urls import path
 
 from lab import views
+from lab.message_trace import views as trace_views
 
 app_name = "lab"
 
 urlpatterns = [
     path("mailbox/", views.mailbox, name="mailbox"),
     path("mailbox/<int:pk>/", views.mailbox_message, name="message"),
+    path("trace/", trace_views.message_trace, name="trace"),
+    path("trace/<uuid:pk>/", trace_views.traced_message, name="traced_message"),
 ]

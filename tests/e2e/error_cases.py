@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from django.urls import reverse
@@ -18,6 +19,7 @@ from connectors.models import ConnectorDraft, InboundConnector, OutboundConnecto
 from connectors.wizard import steps as wizard
 from eac.audit import snapshot
 from eac.models import AcceptedDomain, Tenant, User
+from lab.models import TracedMessage, TraceStatus
 from tests.conftest import make_inbound
 from training.models import Answer, Seat, TrainingClass
 
@@ -764,6 +766,17 @@ def answered(page: Page, world: World) -> None:
     assert Answer.objects.filter(value="contoso-com.mail.protection.outlook.com").exists()
 
 
+def traced_on_march_10(world: World) -> None:
+    """A message the lab's Office 365 traced on a day a custom time range can find."""
+    TracedMessage.objects.create(
+        tenant=world.tenant,
+        sender="sun@gmail.com",
+        recipient="john@contoso.com",
+        received_at=datetime(2025, 3, 10, 12, tzinfo=UTC),
+        status=TraceStatus.DELIVERED,
+    )
+
+
 OTHER_CASES = [
     Case(
         form="validation:validate",
@@ -882,6 +895,20 @@ OTHER_CASES = [
         message="An email address needs an @, as in admin@contoso.com.",
         fix=do(type_and_enter, "From", "bob@contoso.com"),
         done=lambda page, world: expect(page.locator("#path-summary")).to_be_visible(),
+    ),
+    Case(
+        form="lab:trace",
+        mistake_name="end-date-before-start-date",
+        start=with_setup(traced_on_march_10, goto("/lab/trace/")),
+        mistake=steps(
+            do(choose, "Custom time range"),
+            do(type_in, "Start date (UTC)", "2025-03-10"),
+            do(type_in, "End date (UTC)", "2025-03-01"),
+            do(press, "Search"),
+        ),
+        message="The end date can't be before the start date.",
+        fix=steps(do(type_in, "End date (UTC)", "2025-03-11"), do(press, "Search")),
+        done=lambda page, world: see_text(page, "john@contoso.com"),
     ),
     Case(
         form="training:class_new",

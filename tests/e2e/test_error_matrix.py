@@ -63,6 +63,7 @@ NOT_A_FORM: dict[str, str] = {
     "classic:switch_tenant": "as switch_tenant",
     "lab:mailbox": "a list",
     "lab:message": "a message's details",
+    "lab:traced_message": "a traced message's details; the search beside it is lab:trace's",
     "training:classes": "a list",
     "training:class": "the live progress table",
     "training:class_reset": "a confirmation; nothing to type",

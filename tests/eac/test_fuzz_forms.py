@@ -124,6 +124,12 @@ FORMS: dict[str, Callable[[Client, dict[str, str]], Any]] = {
         headers={"HX-Request": "true", "HX-Target": "connector-table"},
     ),
     "import preview": lambda c, d: c.post(reverse("connectors:import"), d | {"action": "preview"}),
+    "message trace": lambda c, d: c.get(reverse("lab:trace"), d),
+    "message trace (custom range, htmx results)": lambda c, d: c.get(
+        reverse("lab:trace"),
+        d | {"time_range": "custom"},
+        headers={"HX-Request": "true", "HX-Target": "trace-results"},
+    ),
 }
 FIELDS = {
     "accepted domain add": ["name", "domain_type", "match_subdomains"],
@@ -131,6 +137,15 @@ FIELDS = {
     "connectors list": ["q", "sort", "desc", "limit", "checks"],
     "connectors list (htmx table)": ["q", "sort", "desc", "limit"],
     "import preview": ["domains_json", "outbound_json", "inbound_json", "bundle_json", "replace"],
+    "message trace": ["senders", "recipients", "time_range", "start_date", "end_date", "status"],
+    "message trace (custom range, htmx results)": [
+        "senders",
+        "recipients",
+        "start_date",
+        "end_date",
+        "status",
+        "limit",
+    ],
 }
 
 

@@ -9,7 +9,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from connectors.models import ConnectorDraft, InboundConnector, OutboundConnector
 from connectors.wizard.drafts import connector_edit_draft
 from eac.models import AcceptedDomain, AuditEvent, Tenant, User
-from lab.models import LabMessage
+from lab.models import LabMessage, TracedMessage
 from training.models import TrainingClass
 from training.scenarios import get_scenario
 from training.services import class_create
@@ -52,6 +52,9 @@ OBJECT_URLS = {
     ],
     "connectors:wizard": lambda f: [reverse("connectors:wizard", args=[_fabrikam_draft(f).pk])],
     "lab:message": lambda f: [reverse("lab:message", args=[_fabrikam_lab_message(f).pk])],
+    "lab:traced_message": lambda f: [
+        reverse("lab:traced_message", args=[_fabrikam_traced_message(f).pk])
+    ],
     "classic_wizard:page": lambda f: [
         reverse("classic_wizard:page", args=[_fabrikam_draft(f).pk, key])
         for key in ("select", "name", "confirm", "validate")
@@ -304,4 +307,14 @@ def _fabrikam_lab_message(fabrikam: Tenant) -> LabMessage:
         headers="Subject: Fabrikam secret",
         size=30,
         server_address="127.0.0.1",
+    )
+
+
+def _fabrikam_traced_message(fabrikam: Tenant) -> TracedMessage:
+    message = TracedMessage.objects.filter(tenant=fabrikam).first()
+    return message or TracedMessage.objects.create(
+        tenant=fabrikam,
+        sender="partner@tailspintoys.com",
+        recipient="ops@fabrikamlab.com",
+        subject="Fabrikam secret",
     )
