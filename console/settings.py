@@ -277,6 +277,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 
 # Validation probes (docs/validation.md), parsed now so a bad value stops start-up.
 EAC_SMTP_PORT = env_int("EAC_SMTP_PORT", 25, minimum=1, maximum=65535)
+# The lab's front door, playing Office 365 for every organization on 127.0.0.1 (docs/front-door.md).
+EAC_FRONT_DOOR_PORT = env_int("EAC_FRONT_DOOR_PORT", 2526, minimum=1, maximum=65535)
 EAC_DNS_NAMESERVERS = env_nameservers("EAC_DNS_NAMESERVERS")
 EAC_TRUSTED_CA_FILE = env_ca_file("EAC_TRUSTED_CA_FILE")
 EAC_PROBE_ALLOWED_NETWORKS = env_networks("EAC_PROBE_ALLOWED_NETWORKS")

@@ -37,8 +37,12 @@ from lab.behaviours import Behaviour
 logger = logging.getLogger(__name__)
 
 LAB_ZONE = "lab.test"
-# Always on the good certificate: the lab's own zone, and localhost for a quick manual test.
-BUILTIN_NAMES = ("localhost", f"*.{LAB_ZONE}")
+# The names Office 365's front door answers to (each organization's MX host is
+# <domain-with-dashes>.mail.protection.outlook.com); the lab DNS points them at the front door.
+FRONT_DOOR_ZONE = "mail.protection.outlook.com"
+# Always on the good certificate: the lab's own zone, localhost for a quick manual test, and the
+# front door's names, so the front door presents the good certificate too.
+BUILTIN_NAMES = ("localhost", f"*.{LAB_ZONE}", FRONT_DOOR_ZONE, f"*.{FRONT_DOOR_ZONE}")
 WRONG_NAME = "mail.wrong-name.example"
 UNTRUSTED_CA_NAME = "Nobody's CA (untrusted, lab)"
 SELF_SIGNED_DAYS = 3650

@@ -9,6 +9,11 @@ For each lab domain `contoso.com`:
   back to its A record as SMTP does;
 - deeper names (`a.b.contoso.com`) don't exist: NXDOMAIN, to train on DNS failures.
 
+The front door's zone, `mail.protection.outlook.com`, is answered differently when it is among
+the lab domains (`lab.server.Lab` always adds it): the zone and every name one label below it
+(`contoso-com.mail.protection.outlook.com`, the MX host Office 365 gives each domain) have the
+A record 127.0.0.1, where the front door listens, whatever the first label says.
+
 Names outside the lab domains are REFUSED: the lab never resolves the real internet for a worker
 pointed at it. The lab domains come from a callable, read again every `refresh_seconds`, so new
 tenants and domains work without a restart. Only UDP: the answers are far too small to truncate.
@@ -26,7 +31,8 @@ from typing import Any
 from dnslib import MX, QTYPE, RCODE, RR, A, DNSRecord
 from dnslib.server import BaseResolver, DNSHandler, DNSServer
 
-from lab.behaviours import behaviour_for
+from lab.behaviours import Behaviour, behaviour_for
+from lab.ca import FRONT_DOOR_ZONE
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +64,8 @@ def answer(request: DNSRecord, domains: frozenset[str]) -> DNSRecord:
     if zone is None:
         reply.header.aa = 0
         reply.header.rcode = RCODE.REFUSED
+    elif zone == FRONT_DOOR_ZONE:
+        _answer_for_the_front_door(reply, name, qtype)
     elif name == zone:
         if qtype in (QTYPE.MX, QTYPE.ANY):
             exchange = f"mail.{zone}."
@@ -67,6 +75,15 @@ def answer(request: DNSRecord, domains: frozenset[str]) -> DNSRecord:
     elif qtype in (QTYPE.A, QTYPE.ANY):
         reply.add_answer(RR(qname, QTYPE.A, rdata=A(behaviour_for(name).address), ttl=TTL))
     return reply  # no answer and NOERROR: the name exists, without that type (NODATA)
+
+
+def _answer_for_the_front_door(reply: DNSRecord, name: str, qtype: int) -> None:
+    """Office 365's names: the zone and each organization's host one label below it lead to the
+    front door on 127.0.0.1 (a first label like `expired-com` picks no misbehaving server)."""
+    if name != FRONT_DOOR_ZONE and "." in name[: -len(FRONT_DOOR_ZONE) - 1]:
+        reply.header.rcode = RCODE.NXDOMAIN
+    elif qtype in (QTYPE.A, QTYPE.ANY):
+        reply.add_answer(RR(reply.q.qname, QTYPE.A, rdata=A(Behaviour.GOOD.address), ttl=TTL))
 
 
 class LabZone(BaseResolver):  # type: ignore[misc]  # dnslib ships no types

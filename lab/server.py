@@ -14,15 +14,17 @@ from pathlib import Path
 from types import TracebackType
 
 from lab.behaviours import LISTENING, Behaviour
-from lab.ca import LAB_ZONE, LabFiles, ensure_ca, ensure_lab_ca
-from lab.dns import LabDns, normalize_domains
+from lab.ca import FRONT_DOOR_ZONE, LAB_ZONE, LabFiles, ensure_ca, ensure_lab_ca
+from lab.dns import LabDns, normalize_domains, zone_of
+from lab.front_door import FrontDoor, Office
 from lab.smtp import Delivery, LabSmtp
 
 DEFAULT_DNS_PORT = 5300
 DEFAULT_SMTP_PORT = 2525
 LOOPBACK = "127.0.0.1"
 LAB_NETWORK = "127.0.0.0/8"  # every behaviour's address; what the probe must be allowed to reach
-BUILTIN_DOMAINS = (LAB_ZONE,)  # served whatever the tenants have
+# Served whatever the tenants have: the lab's own zone, and Office 365's names for the front door.
+BUILTIN_DOMAINS = (LAB_ZONE, FRONT_DOOR_ZONE)
 
 
 def lab_environment(var_dir: Path | str, dns_port: int, smtp_port: int) -> dict[str, str]:
@@ -98,6 +100,7 @@ class Lab:
         self._certified: frozenset[str] = frozenset()  # the domains the certificates carry
         self._dns: LabDns | None = None
         self._smtp: LabSmtp | None = None
+        self.front_door: FrontDoor | None = None
         self.files: LabFiles | None = None
 
     @property
@@ -109,6 +112,22 @@ class Lab:
     def smtp_port(self) -> int:
         assert self._smtp is not None, "start() first"
         return self._smtp.port
+
+    @property
+    def front_door_port(self) -> int | None:
+        return self.front_door.port if self.front_door is not None else None
+
+    def serves(self, domain: str) -> bool:
+        """Whether the lab DNS answers for `domain` (a lab domain, or a name under one)."""
+        assert self._dns is not None, "start() first"
+        return zone_of(domain.lower().rstrip("."), self._dns.zone.domains) is not None
+
+    def open_front_door(self, office: Office, port: int) -> FrontDoor:
+        """Start the front door beside the lab's servers, with the lab's certificates; it stops
+        with the lab. OSError when the port is taken."""
+        assert self.files is not None, "start() first"
+        self.front_door = FrontDoor(self.files, office, port=port).start()
+        return self.front_door
 
     def environment(self) -> dict[str, str]:
         return lab_environment(self.var_dir, self.dns_port, self.smtp_port)
@@ -132,7 +151,8 @@ class Lab:
         return self
 
     def stop(self) -> None:
-        for server in (self._dns, self._smtp):
+        # The front door first: a relay it is making still finds the lab's servers up.
+        for server in (self.front_door, self._dns, self._smtp):
             if server is not None:
                 server.stop()
 
@@ -157,5 +177,7 @@ class Lab:
         if domains != self._certified and self._smtp is not None:
             self.files = ensure_lab_ca(self.var_dir, certificate_names_for(domains))
             self._smtp.use_certificates(self.files)
+            if self.front_door is not None:
+                self.front_door.use_certificates(self.files)
             self._certified = domains
         return domains

@@ -51,7 +51,7 @@ def test_it_issues_the_server_certificates_again_when_the_names_change_but_keeps
     assert "*.fabrikam.com" in names_on(second.expired.certificate)
 
 
-def test_the_good_certificate_covers_localhost_the_lab_zone_and_the_names_given(
+def test_the_good_certificate_covers_localhost_the_lab_zone_the_front_door_and_the_names_given(
     tmp_path: Path,
 ) -> None:
     files = ensure_lab_ca(tmp_path, ("Contoso.COM.", "*.contoso.com"))
@@ -59,6 +59,8 @@ def test_the_good_certificate_covers_localhost_the_lab_zone_and_the_names_given(
     assert names_on(files.good.certificate) == {
         "localhost",
         "*.lab.test",
+        "mail.protection.outlook.com",
+        "*.mail.protection.outlook.com",
         "contoso.com",
         "*.contoso.com",
     }
@@ -86,7 +88,11 @@ def test_the_misbehaving_certificates_each_have_one_fault(tmp_path: Path) -> Non
     assert untrusted.issuer not in (ca.subject, untrusted.subject)  # a CA, but not the lab's
     assert names_on(files.untrusted_ca.certificate) == names_on(files.good.certificate)
 
-    assert names_on(files.wildcard.certificate) == {"*.lab.test", "*.contoso.com"}
+    assert names_on(files.wildcard.certificate) == {
+        "*.lab.test",
+        "*.mail.protection.outlook.com",
+        "*.contoso.com",
+    }
     assert certificate(files.wildcard.certificate).issuer == ca.subject
 
 

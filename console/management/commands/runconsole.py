@@ -17,6 +17,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from console.env import env_bool
 from console.running import environment_file, write_environment
+from lab.front_door import free_front_door_port, front_door_port_free
 from lab.server import (
     DEFAULT_DNS_PORT,
     DEFAULT_SMTP_PORT,
@@ -35,6 +36,9 @@ class Command(BaseCommand):
         parser.add_argument("--no-lab", action="store_true", help="Don't start the lab servers.")
         parser.add_argument("--lab-dns-port", type=int, help=f"default {DEFAULT_DNS_PORT}")
         parser.add_argument("--lab-smtp-port", type=int, help=f"default {DEFAULT_SMTP_PORT}")
+        parser.add_argument(
+            "--front-door-port", type=int, help="default EAC_FRONT_DOOR_PORT (2526)"
+        )
 
     def handle(
         self,
@@ -44,6 +48,7 @@ class Command(BaseCommand):
         no_lab: bool,
         lab_dns_port: int | None,
         lab_smtp_port: int | None,
+        front_door_port: int | None,
         **options: Any,
     ) -> None:
         # Ctrl-C or a TERM from a supervisor stop everything, even when started from a shell that
@@ -56,6 +61,7 @@ class Command(BaseCommand):
         worker_env = dict(os.environ)
         if not no_lab:
             lab_dns_port, lab_smtp_port = lab_ports(lab_dns_port, lab_smtp_port)
+            front_door_port = front_door(front_door_port)
             lab = lab_environment(settings.VAR_DIR, lab_dns_port, lab_smtp_port)
             worker_env = lab_worker_environment(os.environ, lab)
             processes.append(
@@ -68,6 +74,8 @@ class Command(BaseCommand):
                         str(lab_dns_port),
                         "--smtp-port",
                         str(lab_smtp_port),
+                        "--front-door-port",
+                        str(front_door_port),
                     ]
                 )
             )
@@ -82,6 +90,9 @@ class Command(BaseCommand):
         if not no_lab:
             self.stdout.write(
                 f"Lab: mail server on 127.0.0.x:{lab_smtp_port}, DNS on 127.0.0.1:{lab_dns_port}"
+            )
+            self.stdout.write(
+                f"Front door (Office 365 for every organization): 127.0.0.1:{front_door_port}"
             )
         try:
             while web.poll() is None and worker.keep_running():
@@ -163,6 +174,20 @@ def lab_ports(dns_port: int | None, smtp_port: int | None) -> tuple[int, int]:
             "--lab-smtp-port, or leave them out and free ones are picked."
         )
     return free_lab_ports()
+
+
+def front_door(port: int | None) -> int:
+    """The front door's port: the one asked for, else EAC_FRONT_DOOR_PORT, else a free one when
+    another console's front door has it. A port asked for that is taken stops the console."""
+    wanted = port or settings.EAC_FRONT_DOOR_PORT
+    if front_door_port_free(wanted):
+        return int(wanted)
+    if port is not None:
+        raise CommandError(
+            f"The front door's port {port}/tcp on 127.0.0.1 is taken: another console's lab? "
+            "Choose another with --front-door-port, or leave it out and a free one is picked."
+        )
+    return free_front_door_port()
 
 
 def lab_worker_environment(environ: Mapping[str, str], lab: Mapping[str, str]) -> dict[str, str]:

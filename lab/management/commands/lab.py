@@ -1,4 +1,5 @@
-"""`manage.py lab`: the lab DNS and SMTP servers in the foreground, until Ctrl-C or SIGTERM."""
+"""`manage.py lab`: the lab DNS and SMTP servers and the front door (Office 365, on
+EAC_FRONT_DOOR_PORT) in the foreground, until Ctrl-C or SIGTERM."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import signal
 import threading
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 
@@ -31,8 +33,23 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--dns-port", type=_port, default=DEFAULT_DNS_PORT)
         parser.add_argument("--smtp-port", type=_port, default=DEFAULT_SMTP_PORT)
+        parser.add_argument(
+            "--front-door-port",
+            type=_port,
+            default=None,
+            help="where Office 365's front door listens on 127.0.0.1 (default EAC_FRONT_DOOR_PORT)",
+        )
+        parser.add_argument("--no-front-door", action="store_true", help="Don't start it.")
 
-    def handle(self, *args: Any, dns_port: int, smtp_port: int, **options: Any) -> None:
+    def handle(
+        self,
+        *args: Any,
+        dns_port: int,
+        smtp_port: int,
+        front_door_port: int | None,
+        no_front_door: bool,
+        **options: Any,
+    ) -> None:
         stopping = threading.Event()
 
         def stop(signum: int, frame: object) -> None:
@@ -44,7 +61,10 @@ class Command(BaseCommand):
         # aiosmtpd logs every connection at INFO; the lab logs each message it keeps instead.
         logging.getLogger("mail.log").setLevel(logging.WARNING)
         try:
-            lab = start_lab(dns_port=dns_port, smtp_port=smtp_port)
+            door = None if no_front_door else front_door_port
+            if door is None and not no_front_door:
+                door = settings.EAC_FRONT_DOOR_PORT
+            lab = start_lab(dns_port=dns_port, smtp_port=smtp_port, front_door_port=door)
         except OSError as exc:
             raise CommandError(str(exc)) from exc
         except DatabaseError as exc:
@@ -60,6 +80,14 @@ class Command(BaseCommand):
                     f" of {first} to {last}; certificates in {lab.var_dir / 'lab'}"
                 )
             )
+            if lab.front_door_port is not None:
+                self.stdout.write(
+                    self.style.SUCCESS(
+                        f"Front door (Office 365 for every organization) on "
+                        f"127.0.0.1:{lab.front_door_port}: try "
+                        f"swaks --server 127.0.0.1 --port {lab.front_door_port} --to bob@contoso.com"
+                    )
+                )
             self.stdout.write("A worker validates against the lab with these settings:")
             environment = " ".join(
                 f"{key}={shlex.quote(value)}" for key, value in lab.environment().items()

@@ -1,0 +1,301 @@
+"""The front door (lab.front_door, lab.office) driven by real SMTP clients: the lab and the front
+door started on free ports, Contoso's connectors in the database, and what each message did
+read back from the trace and the lab mailbox."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+import time
+from collections.abc import Callable, Iterator
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from connectors.endpoints import ConnectorType
+from connectors.models import InboundConnector, OutboundConnector
+from connectors.services import connector_set_enabled, connector_update
+from eac.models import Mailbox, MailboxLocation, Tenant
+from lab.models import LabMessage, TracedMessage, TraceStatus
+from lab.office import tenant_token
+from lab.runtime import start_lab
+from lab.server import Lab
+from tests.conftest import make_inbound
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def lab(lab_var_dir: Path, contoso: Tenant, fabrikam: Tenant) -> Iterator[Lab]:
+    """The lab with its front door, after Contoso (with John on its own server and Bob in Office
+    365) and Fabrikam Lab exist."""
+    Mailbox.objects.create(
+        tenant=contoso, display_name="John", address="john@contoso.com", location="your_org"
+    )
+    Mailbox.objects.create(
+        tenant=contoso,
+        display_name="Bob",
+        address="bob@contoso.com",
+        location=MailboxLocation.OFFICE_365,
+    )
+    running = start_lab(
+        var_dir=lab_var_dir, dns_port=0, smtp_port=0, refresh_seconds=0.2, front_door_port=0
+    )
+    yield running
+    running.stop()
+
+
+def eventually(check: Callable[[], bool], seconds: float = 15.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "never happened"
+        time.sleep(0.05)
+
+
+def lab_tls(lab: Lab, *, certificate: bool = False) -> ssl.SSLContext:
+    assert lab.files is not None
+    context = ssl.create_default_context(cafile=str(lab.files.ca))
+    # smtplib checks the name it connected to, 127.0.0.1; the certificate is for Office 365's
+    # names (test_the_front_door_presents_office_365s_names), which only the lab DNS resolves.
+    context.check_hostname = False
+    if certificate:  # the lab's good certificate names mail.contoso.com (*.contoso.com)
+        context.load_cert_chain(lab.files.good.certificate, lab.files.good.key)
+    return context
+
+
+def send(
+    lab: Lab,
+    sender: str,
+    recipient: str,
+    *,
+    tls: bool = True,
+    certificate: bool = False,
+    xclient: str = "",
+    subject: str = "Hello through the front door",
+) -> None:
+    """One message through the front door, as a sending server would (raises on a refusal)."""
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = sender, recipient, subject
+    message.set_content("Testing mail flow in the lab.\n")
+    assert lab.front_door_port is not None
+    with smtplib.SMTP("127.0.0.1", lab.front_door_port, local_hostname="sender.test") as client:
+        client.ehlo()
+        if xclient:
+            code, reply = client.docmd("XCLIENT", xclient)
+            assert code == 220, reply
+            client.ehlo()
+        if tls:
+            client.starttls(context=lab_tls(lab, certificate=certificate))
+            client.ehlo()
+        client.send_message(message, from_addr=sender, to_addrs=[recipient])
+
+
+def finished(recipient: str) -> TracedMessage:
+    """The newest traced message to `recipient`, once it is no longer Pending."""
+    eventually(
+        lambda: (
+            TracedMessage.objects.filter(recipient=recipient)
+            .exclude(status=TraceStatus.PENDING)
+            .exists()
+        )
+    )
+    return TracedMessage.objects.filter(recipient=recipient).first()  # type: ignore[return-value]
+
+
+def kinds(message: TracedMessage) -> list[str]:
+    return list(message.events.values_list("kind", flat=True))
+
+
+def test_internet_mail_to_a_cloud_mailbox_is_delivered_in_office_365(
+    lab: Lab, contoso: Tenant
+) -> None:
+    send(lab, "sun@wingtiptoys.com", "bob@contoso.com")
+
+    traced = finished("bob@contoso.com")
+    assert traced.tenant == contoso
+    assert traced.status == TraceStatus.DELIVERED
+    assert traced.subject == "Hello through the front door"
+    assert kinds(traced) == ["Receive", "Deliver"]
+    receive = traced.events.get(kind="Receive")
+    assert receive.tls.startswith("TLSv1.")
+    assert "[127.0.0.1]" in receive.detail
+
+
+def test_the_front_door_presents_office_365s_names_and_offers_xclient(lab: Lab) -> None:
+    assert lab.front_door_port is not None
+    with smtplib.SMTP("127.0.0.1", lab.front_door_port) as client:
+        client.ehlo()
+        assert client.has_extn("xclient")
+        client.starttls(context=lab_tls(lab))
+        certificate = client.sock.getpeercert()  # type: ignore[union-attr]
+    names = {value for kind, value in certificate["subjectAltName"] if kind == "DNS"}
+    assert {"mail.protection.outlook.com", "*.mail.protection.outlook.com"} <= names
+
+
+def test_internet_mail_to_a_mailbox_on_your_server_goes_through_the_outbound_connector(
+    lab: Lab, contoso: Tenant, fabrikam: Tenant
+) -> None:
+    send(lab, "sun@wingtiptoys.com", "john@contoso.com", subject="For John's server")
+
+    traced = finished("john@contoso.com")
+    assert traced.status == TraceStatus.DELIVERED, list(traced.events.values_list("detail"))
+    assert kinds(traced) == ["Receive", "Connector", "Send"]
+    chosen = traced.events.get(kind="Connector")
+    assert chosen.connector == "To Contoso servers"
+    assert "all accepted domains" in chosen.detail
+    sent = traced.events.get(kind="Send")
+    assert sent.host == "mail.contoso.onmicrosoft.com"
+    assert sent.tls.startswith("TLSv1.")
+    assert sent.code.startswith("250")
+    # Contoso's lab mailbox shows the copy its server received; nobody else's does.
+    eventually(lambda: LabMessage.objects.filter(tenant=contoso).exists())
+    kept = LabMessage.objects.get(tenant=contoso)
+    assert kept.subject == "For John's server"
+    assert kept.rcpt_tos == ["john@contoso.com"]
+    assert f"X-EAC-Lab-Trace: {traced.pk}" in kept.headers
+    assert not LabMessage.objects.filter(tenant=fabrikam).exists()
+
+
+def test_with_the_connector_turned_off_the_next_message_loops_and_fails_with_5_4_14(
+    lab: Lab, contoso: Tenant
+) -> None:
+    connector = OutboundConnector.objects.get(tenant=contoso, name="To Contoso servers")
+    connector_set_enabled(connector=connector, actor=None, enabled=False)
+
+    send(lab, "sun@wingtiptoys.com", "john@contoso.com")
+
+    traced = finished("john@contoso.com")
+    assert traced.status == TraceStatus.FAILED
+    assert traced.failure_code == "554 5.4.14"
+    assert kinds(traced) == ["Receive", "Connector", "Fail"]
+    fail = traced.events.get(kind="Fail")
+    assert "Hop count exceeded" in fail.detail
+    assert "no enabled outbound connector routes contoso.com" in fail.detail
+    assert not LabMessage.objects.exists()
+
+
+def test_a_relay_from_your_server_needs_an_on_premises_inbound_connector(
+    lab: Lab, contoso: Tenant
+) -> None:
+    with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
+        send(lab, "john@contoso.com", "sun@wingtiptoys.com", xclient="ADDR=203.0.113.10")
+    code, reply = refused.value.recipients["sun@wingtiptoys.com"]
+    assert (code, reply) == (550, b"5.7.64 TenantAttribution; Relay Access Denied")
+    traced = finished("sun@wingtiptoys.com")
+    assert traced.tenant == contoso  # the sender's organization sees why
+    assert str(traced.from_ip) == "203.0.113.10"
+    assert traced.failure_code == "550 5.7.64"
+    assert "no enabled OnPremises inbound connector" in traced.events.get(kind="Fail").detail
+
+    make_inbound(
+        contoso,
+        "From John's server",
+        connector_type=ConnectorType.ON_PREMISES,
+        sender_domains=["*"],
+        sender_ip_addresses=["203.0.113.0/24"],
+    )
+    send(lab, "john@contoso.com", "sun@wingtiptoys.com", xclient="ADDR=203.0.113.10")
+
+    eventually(lambda: TracedMessage.objects.filter(status=TraceStatus.DELIVERED).exists())
+    relayed = TracedMessage.objects.get(status=TraceStatus.DELIVERED)
+    assert kinds(relayed) == ["Receive", "Connector", "Connector", "Send"]
+    inbound, outbound = relayed.events.filter(kind="Connector")
+    assert inbound.connector == "From John's server"
+    assert "its IP address (203.0.113.10)" in inbound.detail
+    assert "mail.lab.test" in outbound.detail  # the lab plays the internet
+    assert relayed.events.get(kind="Send").host == "mail.lab.test"
+    eventually(lambda: LabMessage.objects.filter(tenant=contoso).exists())
+
+
+def test_a_certificate_identifies_your_server_too(lab: Lab, contoso: Tenant) -> None:
+    make_inbound(
+        contoso,
+        "From John's server",
+        connector_type=ConnectorType.ON_PREMISES,
+        sender_domains=["*"],
+        tls_sender_certificate_name="mail.contoso.com",
+    )
+
+    send(lab, "john@contoso.com", "sun@wingtiptoys.com", certificate=True)
+
+    traced = finished("sun@wingtiptoys.com")
+    assert traced.status == TraceStatus.DELIVERED
+    receive, inbound = traced.events.all()[:2]
+    assert "client certificate" in receive.detail
+    assert "its TLS certificate (*.contoso.com)" in inbound.detail
+
+
+def test_a_partner_connector_requiring_tls_refuses_plain_text(lab: Lab, contoso: Tenant) -> None:
+    partner = InboundConnector.objects.get(tenant=contoso, name="From Tailspin")
+    connector_update(
+        connector=partner,
+        actor=None,
+        fields={"require_tls": True},
+        expected_version=partner.version,
+    )
+
+    with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
+        send(lab, "ann@tailspintoys.com", "bob@contoso.com", tls=False)
+    code, reply = refused.value.recipients["bob@contoso.com"]
+    assert code == 550
+    assert reply.startswith(b"5.7.51 TenantInboundAttribution")
+    traced = finished("bob@contoso.com")
+    assert traced.failure_code == "550 5.7.51"
+    assert "requires TLS" in traced.events.get(kind="Fail").detail
+
+    send(lab, "ann@tailspintoys.com", "bob@contoso.com", tls=True)
+
+    eventually(lambda: TracedMessage.objects.filter(status=TraceStatus.DELIVERED).exists())
+    delivered = TracedMessage.objects.get(status=TraceStatus.DELIVERED)
+    assert delivered.events.get(kind="Connector").connector == "From Tailspin"
+
+
+def test_an_unknown_address_in_an_authoritative_domain_is_refused(lab: Lab) -> None:
+    with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
+        send(lab, "sun@wingtiptoys.com", "nobody@contoso.com")
+
+    assert refused.value.recipients["nobody@contoso.com"][1].startswith(b"5.4.1 Recipient")
+
+
+def test_the_console_names_the_organization_with_a_signed_token(
+    lab: Lab, contoso: Tenant, fabrikam: Tenant
+) -> None:
+    # Fabrikam Lab doesn't accept contoso.com: named by its token, the message is Fabrikam's, and
+    # Fabrikam (no connector from its own server) refuses to relay it.
+    with pytest.raises(smtplib.SMTPRecipientsRefused):
+        send(
+            lab, "a@fabrikamlab.com", "bob@contoso.com", xclient=f"XTENANT={tenant_token(fabrikam)}"
+        )
+    assert finished("bob@contoso.com").tenant == fabrikam
+
+    with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
+        send(lab, "a@fabrikamlab.com", "bob@contoso.com", xclient=f"XTENANT={contoso.pk}-forged")
+    assert refused.value.recipients["bob@contoso.com"][1].startswith(b"5.7.1 XTENANT")
+    assert not TracedMessage.objects.filter(tenant=contoso).exists()
+
+
+def test_another_organization_sees_none_of_it(lab: Lab, contoso: Tenant, fabrikam: Tenant) -> None:
+    send(lab, "sun@wingtiptoys.com", "bob@contoso.com")
+    send(lab, "sun@wingtiptoys.com", "john@contoso.com")
+    finished("bob@contoso.com")
+    finished("john@contoso.com")
+
+    assert TracedMessage.objects.filter(tenant=contoso).count() == 2
+    assert not TracedMessage.objects.filter(tenant=fabrikam).exists()
+    assert not LabMessage.objects.filter(tenant=fabrikam).exists()
+
+
+def test_the_lab_dns_points_office_365s_names_at_the_front_door(lab: Lab) -> None:
+    from tests.lab.conftest import resolver_for
+
+    resolver = resolver_for(lab.dns_port)
+    for name in (
+        "contoso-com.mail.protection.outlook.com",
+        "expired-com.mail.protection.outlook.com",
+    ):
+        assert [r.to_text() for r in resolver.resolve(name, "A", search=False)] == ["127.0.0.1"]
+    # The organization's own MX still leads to the lab server playing its email server (for
+    # validation); docs/front-door.md says why.
+    mx = resolver.resolve("contoso.com", "MX", search=False)
+    assert [r.exchange.to_text() for r in mx] == ["mail.contoso.com."]
