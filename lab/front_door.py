@@ -32,6 +32,7 @@ import logging
 import socket
 import ssl
 import threading
+import weakref
 from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -294,6 +295,7 @@ class FrontDoor:
         self._requested_port = port
         self._port = 0
         self._server: asyncio.Server | None = None
+        self._sessions: weakref.WeakSet[_FrontDoorSmtp] = weakref.WeakSet()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         # Office decisions touch the database: a few threads, so one slow write doesn't stall all.
@@ -365,7 +367,7 @@ class FrontDoor:
         self._port = int(self._server.sockets[0].getsockname()[1])
 
     def _protocol(self) -> _FrontDoorSmtp:
-        return _FrontDoorSmtp(
+        protocol = _FrontDoorSmtp(
             _Handler(self),
             hostname=GREETING_NAME,
             ident="Microsoft ESMTP MAIL Service ready (EAC console lab, playing Office 365)",
@@ -373,10 +375,17 @@ class FrontDoor:
             data_size_limit=MAX_MESSAGE_BYTES,
             timeout=IDLE_TIMEOUT_SECONDS,
         )
+        self._sessions.add(protocol)
+        return protocol
 
     async def _shut_down(self) -> None:
         if self._server is not None:
             self._server.close()
+        # A client still connected doesn't hold up the stop.
+        for protocol in list(self._sessions):
+            if isinstance(protocol.transport, asyncio.Transport):
+                protocol.transport.abort()
+        if self._server is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._server.wait_closed(), timeout=5)
         current = asyncio.current_task()

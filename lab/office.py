@@ -277,10 +277,11 @@ def received_words(connection: Connection) -> str:
         where += f" (played by the lab client at {connection.peer_address}, with XCLIENT)"
     if not connection.encrypted:
         return f"Received from {where} without TLS."
+    names = list(connection.certificate_names)
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
     certificate = (
-        f"; client certificate {connection.certificate_subject} for "
-        f"{', '.join(connection.certificate_names)}"
-        if connection.certificate_names
+        f"; client certificate {connection.certificate_subject} for {shown}"
+        if names
         else "; no client certificate"
     )
     return f"Received from {where} over {connection.tls_version}{certificate}."
@@ -500,17 +501,18 @@ class LabOffice:
                 connector=connector.name,
             )
             return _Relay(route_of(connector, domain), connector.name)
+        by_mx = f"No outbound connector applies, so Office 365 delivers by {domain}'s MX record."
         if arrival.recipient_place == explorer.YOUR_ORG:
-            trace.add(TraceEventKind.CONNECTOR, f"No outbound connector: {decision.reason}.")
+            trace.add(TraceEventKind.CONNECTOR, by_mx)
             trace.fail(LOOP, *words("loop", recipient=recipient, domain=domain))
             return None
         if self.serves(domain):
-            trace.add(TraceEventKind.CONNECTOR, f"No outbound connector: {decision.reason}.")
+            trace.add(TraceEventKind.CONNECTOR, by_mx)
             return _Relay(relay.Route(mx_domains=(domain,)), "")
         trace.add(
             TraceEventKind.CONNECTOR,
-            f"No outbound connector: {decision.reason}. {domain} is on the internet, which the "
-            f"lab plays with its own server, {INTERNET_HOST}.",
+            f"{by_mx} {domain} is on the internet, which the lab plays with its own server, "
+            f"{INTERNET_HOST}.",
         )
         return _Relay(relay.Route(smart_hosts=(INTERNET_HOST,)), "")
 
