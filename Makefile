@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(PY) bench/training.py
 	$(PY) bench/class_load.py
 	$(PY) bench/routing.py
+	$(PY) bench/front_door.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache

@@ -22,7 +22,7 @@ from connectors.models import ConnectorDraft, InboundConnector, OutboundConnecto
 from connectors.services import inbound_connector_create, outbound_connector_create
 from eac import services as tenant_services
 from eac.models import AcceptedDomain, AuditEvent, DomainType, Mailbox, Tenant
-from lab.models import LabDomain, LabMessage
+from lab.models import LabDomain, LabMessage, TracedMessage
 from training.scenarios import Scenario
 from validation.models import ValidationRun
 
@@ -149,6 +149,7 @@ def sandbox_clear(tenant: Tenant) -> None:
     """Everything a trainee can make or change in the tenant, gone; the initial domain stays."""
     ConnectorDraft.objects.filter(tenant=tenant).delete()
     ValidationRun.objects.filter(tenant=tenant).delete()
+    TracedMessage.objects.filter(tenant=tenant).delete()  # the trace of what the trainee sent
     OutboundConnector.objects.filter(tenant=tenant).delete()
     InboundConnector.objects.filter(tenant=tenant).delete()
     Mailbox.objects.filter(tenant=tenant).delete()

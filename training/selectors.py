@@ -5,13 +5,21 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from connectors.mailflow.facts import TenantMailFlow
 from eac.models import Tenant, User
+from lab.models import TracedMessage, TraceEvent
 from training.models import Answer, Seat, TrainingClass
 from training.scenarios import Scenario, get_scenario
-from training.task_checks import CheckContext, GivenAnswer, Outcome, Task, evaluate_all
+from training.task_checks import (
+    CheckContext,
+    GivenAnswer,
+    Outcome,
+    Task,
+    evaluate_all,
+    trace_addresses,
+)
 from validation.models import RunStatus, ValidationRun, ValidationTask
 
 
@@ -53,8 +61,9 @@ def class_progress(training_class: TrainingClass, scenario: Scenario) -> list[Se
 
 def sandboxes_progress(seats: list[Seat], scenario: Scenario) -> list[SeatProgress]:
     """The seats' tasks checked against their sandboxes now, in the same seven queries however
-    many seats there are: the trainer's table polls this for the whole class."""
-    contexts = _check_contexts(seats)
+    many seats there are (nine when a task reads the message trace): the trainer's table polls
+    this for the whole class."""
+    contexts = _check_contexts(seats, trace_addresses(scenario.tasks))
     return [
         SeatProgress(
             seat,
@@ -72,7 +81,7 @@ def _answer_text(context: CheckContext, task: Task) -> str:
     return given.value if given else ""
 
 
-def _check_contexts(seats: list[Seat]) -> list[CheckContext]:
+def _check_contexts(seats: list[Seat], traced_pairs: set[tuple[str, str]]) -> list[CheckContext]:
     flows = TenantMailFlow.for_tenants(seat.tenant for seat in seats)  # four queries
     answers: dict[int, dict[str, GivenAnswer]] = defaultdict(dict)
     for seat_id, task, value, correct in Answer.objects.filter(seat__in=seats).values_list(
@@ -82,6 +91,9 @@ def _check_contexts(seats: list[Seat]) -> list[CheckContext]:
     runs: dict[int, list[ValidationRun]] = defaultdict(list)
     for run in _finished_runs(seats):
         runs[run.tenant_id].append(run)
+    traced: dict[int, list[TracedMessage]] = defaultdict(list)
+    for message in _traced_messages(seats, traced_pairs):
+        traced[message.tenant_id].append(message)
     return [
         CheckContext(
             tenant=seat.tenant,
@@ -89,6 +101,7 @@ def _check_contexts(seats: list[Seat]) -> list[CheckContext]:
             answers=answers[seat.pk],
             flow=flows[seat.tenant_id],
             runs=[run for run in runs[seat.tenant_id] if run.created_at >= seat.started_at],
+            traced=[m for m in traced[seat.tenant_id] if m.received_at >= seat.started_at],
         )
         for seat in seats
     ]
@@ -104,6 +117,33 @@ def _finished_runs(seats: list[Seat]) -> QuerySet[ValidationRun]:
         status__in=[RunStatus.SUCCEEDED, RunStatus.FAILED],
         created_at__gte=min(seat.started_at for seat in seats),
     ).prefetch_related(Prefetch("tasks", queryset=ValidationTask.objects.only("run_id", "error")))
+
+
+def _traced_messages(seats: list[Seat], pairs: set[tuple[str, str]]) -> QuerySet[TracedMessage]:
+    """The sandboxes' traced messages between the given (sender, recipient) pairs since the
+    earliest of their starts, newest first (two queries: the messages, and their events; none
+    when no task reads the trace)."""
+    if not seats or not pairs:
+        return TracedMessage.objects.none()
+    between = Q()
+    for sender, recipient in pairs:
+        between |= Q(sender__iexact=sender, recipient__iexact=recipient)
+    return (
+        TracedMessage.objects.filter(
+            between,
+            tenant__in=[seat.tenant_id for seat in seats],
+            received_at__gte=min(seat.started_at for seat in seats),
+        )
+        .order_by("-received_at", "-id")
+        .prefetch_related(
+            Prefetch(
+                "events",
+                queryset=TraceEvent.objects.only(
+                    "message_id", "seq", "kind", "connector", "detail"
+                ),
+            )
+        )
+    )
 
 
 def classes_of(trainer: User) -> QuerySet[TrainingClass]:

@@ -6,6 +6,11 @@ the sandbox is read each time.
 
 A check gets the task's parameters and a `CheckContext`, and returns an `Outcome`: whether the
 task is done, and one line saying what it found (shown beside the task).
+
+Two kinds read what really happened rather than what the engines predict: `mail_delivered` and
+`mail_failed` read the message trace the lab's Office 365 front door writes (lab.office), so a
+task can ask for a message that really went through a connector, not only one the explorer says
+would (docs/training.md, "Tasks checked from real mail flow").
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from connectors.mailflow.routing import AcceptedDomainFact, connector_carries
 from connectors.models import InboundConnector, OutboundConnector
 from eac.models import SelectionOrder, Tenant
 from eac.values import InvalidValue, parse_domain_pattern, parse_validation_recipient
+from lab.models import TracedMessage, TraceEvent, TraceEventKind, TraceStatus
 from validation.models import RunStatus, ValidationRun
 
 NO_CONNECTOR = "(no connector)"  # the answer for "Office 365 uses no connector"
@@ -57,6 +63,9 @@ class CheckContext:
     answers: Mapping[str, GivenAnswer]  # task id → the trainee's latest answer
     flow: TenantMailFlow  # the sandbox's configuration
     runs: Sequence[ValidationRun]  # its finished runs since `since`, with their tasks
+    # Its traced messages since `since` between the addresses the scenario's trace tasks name,
+    # newest first, with their events (none loaded for a scenario without such tasks).
+    traced: Sequence[TracedMessage] = ()
 
 
 @dataclass(frozen=True)
@@ -275,6 +284,103 @@ def answer(task: Task, ctx: CheckContext) -> Outcome:
     return Outcome(False, f"Your answer: {given.value}. Not quite; try again.")
 
 
+# --- what really flowed: the message trace ------------------------------------------------------
+
+
+def traced_between(ctx: CheckContext, sender: str, recipient: str) -> list[TracedMessage]:
+    """The sandbox's traced messages from `sender` to `recipient` since the task was opened,
+    newest first."""
+    return [m for m in ctx.traced if _same(m.sender, sender) and _same(m.recipient, recipient)]
+
+
+def _event(message: TracedMessage, kind: str) -> TraceEvent | None:
+    # events.all() reads the prefetched events (ordered by seq); filtering would query again.
+    return next((e for e in message.events.all() if e.kind == kind), None)
+
+
+def _named_in(message: TracedMessage, kind: str) -> list[str]:
+    """The connectors the message's events of `kind` name, in the order it met them."""
+    names = (e.connector for e in message.events.all() if e.kind == kind and e.connector)
+    return list(dict.fromkeys(names))
+
+
+def _went_through(message: TracedMessage, p: dict[str, Any], ctx: CheckContext) -> tuple[bool, str]:
+    """Whether the delivered `message` went through connectors the task describes, and if not,
+    why. The outbound one is the connector its Send event names (the proof it was handed on
+    through it); an inbound one is a connector named by a Connector event (Office 365 writes the
+    inbound connector that took the message there). The connector must match the description
+    now and not have changed since the message passed: a connector fixed after the message only
+    counts once a message has gone through it as it is."""
+    wanted: list[tuple[str, list[str], list[Any]]] = []
+    if "outbound" in p:
+        sent = _event(message, TraceEventKind.SEND)
+        names = [sent.connector] if sent and sent.connector else []
+        wanted.append(("outbound", names, matching_outbound(ctx.flow, p["outbound"])))
+    if "inbound" in p:
+        found = [c for c in ctx.flow.inbound if _inbound_matches(c, p["inbound"])]
+        wanted.append(("inbound", _named_in(message, TraceEventKind.CONNECTOR), found))
+    for direction, names, matching in wanted:
+        used = [c for c in matching if any(_same(c.name, n) for n in names)]
+        if not used:
+            through = ", ".join(names) or f"no {direction} connector"
+            return False, f"through {through}, not an {direction} connector that does this"
+        if all(c.changed_at > message.received_at for c in used):
+            return False, f"before {used[0].name} last changed: send another"
+    return True, ""
+
+
+def _when(message: TracedMessage) -> str:
+    return f"{message.received_at:%H:%M:%S} UTC"
+
+
+def mail_delivered(task: Task, ctx: CheckContext) -> Outcome:
+    """The message trace holds a message from `sender` to `recipient`, received since the task was
+    opened, that Office 365 delivered; with `outbound` or `inbound` (a connector described as
+    outbound_connector and inbound_connector take it), one that went through such a connector."""
+    p = task.params
+    messages = traced_between(ctx, p["sender"], p["recipient"])
+    if not messages:
+        return Outcome(
+            False,
+            f"No message from {p['sender']} to {p['recipient']} in the message trace yet: "
+            "send a test message.",
+        )
+    delivered = [m for m in messages if m.status == TraceStatus.DELIVERED]
+    for message in delivered:
+        through, _ = _went_through(message, p, ctx)
+        if through:
+            names = _named_in(message, TraceEventKind.CONNECTOR)
+            via = f" through {', '.join(names)}" if names else ""
+            return Outcome(True, f"Delivered{via} (message trace, {_when(message)}).")
+    newest = messages[0]
+    if newest.status == TraceStatus.FAILED:
+        return Outcome(
+            False,
+            f"The last message ({_when(newest)}) failed with {newest.failure_code}: "
+            "open it in Message trace to see why.",
+        )
+    if newest.status == TraceStatus.PENDING:
+        return Outcome(False, f"The last message ({_when(newest)}) is still on its way.")
+    _, why = _went_through(delivered[0], p, ctx)
+    return Outcome(False, f"The last message ({_when(delivered[0])}) was delivered {why}.")
+
+
+def mail_failed(task: Task, ctx: CheckContext) -> Outcome:
+    """The message trace holds a message from `sender` to `recipient`, received since the task was
+    opened, that failed with the given error (e.g. 4.4.317): its code or its Fail event's text."""
+    p = task.params
+    for message in traced_between(ctx, p["sender"], p["recipient"]):
+        fail = _event(message, TraceEventKind.FAIL)
+        said = f"{message.failure_code} {fail.detail if fail else ''}"
+        if message.status == TraceStatus.FAILED and p["error"] in said:
+            return Outcome(True, f"It failed with {message.failure_code} ({_when(message)}).")
+    return Outcome(
+        False,
+        f"No message from {p['sender']} to {p['recipient']} has failed with {p['error']} yet: "
+        "send a test message and read its trace.",
+    )
+
+
 @dataclass(frozen=True)
 class TaskCheck:
     """A kind of check: the function, and the parameters a scenario file must and may give it."""
@@ -282,6 +388,8 @@ class TaskCheck:
     check: Check
     required: frozenset[str] = frozenset()
     optional: frozenset[str] = frozenset()
+    # Parameters that are tables themselves (a connector's description), with the keys each takes.
+    tables: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
 
 TASK_CHECKS: dict[str, TaskCheck] = {
@@ -303,7 +411,16 @@ TASK_CHECKS: dict[str, TaskCheck] = {
         required=frozenset({"question"}),
         optional=frozenset({"recipient", "order", "domain"}),
     ),
+    "mail_delivered": TaskCheck(
+        mail_delivered,
+        required=frozenset({"sender", "recipient"}),
+        optional=frozenset({"outbound", "inbound"}),
+        tables={"outbound": OUTBOUND_FILTERS, "inbound": INBOUND_FILTERS},
+    ),
+    "mail_failed": TaskCheck(mail_failed, required=frozenset({"sender", "recipient", "error"})),
 }
+# The kinds that read the message trace: training.selectors loads it only for their scenarios.
+TRACE_CHECKS = frozenset({"mail_delivered", "mail_failed"})
 QUESTIONS = {"connector_for": {"recipient"}, "mx_for": {"domain"}}
 
 
@@ -316,6 +433,9 @@ def check_parameter_problem(kind: str, params: dict[str, Any]) -> str:
         return f"check {kind!r} needs {', '.join(sorted(missing))}"
     if unknown := params.keys() - required - optional:
         return f"check {kind!r} doesn't take {', '.join(sorted(unknown))}"
+    for name, keys in TASK_CHECKS[kind].tables.items():
+        if problem := _table_problem(name, params.get(name, {}), keys):
+            return f"check {kind!r}: {problem}"
     if kind == "answer":
         question = params["question"]
         if question not in QUESTIONS:
@@ -325,6 +445,23 @@ def check_parameter_problem(kind: str, params: dict[str, Any]) -> str:
         if params.get("order", SelectionOrder.MOST_SPECIFIC) not in SelectionOrder.values:
             return f"order must be one of {', '.join(SelectionOrder.values)}"
     return ""
+
+
+def _table_problem(name: str, value: object, keys: frozenset[str]) -> str:
+    if not isinstance(value, dict):
+        return f"{name} must be a table of {', '.join(sorted(keys))}"
+    if unknown := value.keys() - keys:
+        return f"{name} doesn't take {', '.join(sorted(unknown))}"
+    return ""
+
+
+def trace_addresses(tasks: Iterable[Task]) -> set[tuple[str, str]]:
+    """The (sender, recipient) pairs whose trace the tasks read, lower-cased."""
+    return {
+        (t.params["sender"].lower(), t.params["recipient"].lower())
+        for t in tasks
+        if t.kind in TRACE_CHECKS
+    }
 
 
 def evaluate(task: Task, ctx: CheckContext) -> Outcome:
