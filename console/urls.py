@@ -19,6 +19,16 @@ urlpatterns = [
     path("mail-flow/accepted-domains/", domain_views.accepted_domains, name="accepted_domains"),
     path("mail-flow/explorer/", explorer_views.mail_flow_explorer, name="explorer"),
     path(
+        "mail-flow/explorer/test-message/",
+        explorer_views.send_explorer_test_message,
+        name="explorer_send",
+    ),
+    path(
+        "mail-flow/explorer/test-message/<uuid:pk>/",
+        explorer_views.explorer_test_message,
+        name="explorer_test_message",
+    ),
+    path(
         "mail-flow/accepted-domains/add/",
         domain_views.accepted_domain_add,
         name="accepted_domain_add",

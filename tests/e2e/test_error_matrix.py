@@ -64,6 +64,9 @@ NOT_A_FORM: dict[str, str] = {
     "lab:mailbox": "a list",
     "lab:message": "a message's details",
     "lab:traced_message": "a traced message's details; the search beside it is lab:trace's",
+    "lab:validate_inbound": "an inbound connector's validation: what the lab sends, and the result",
+    "lab:validate_inbound_send": "the Validate button; nothing to type",
+    "explorer_test_message": "the explorer's test message panel, polled while Pending",
     "training:classes": "a list",
     "training:class": "the live progress table",
     "training:class_reset": "a confirmation; nothing to type",
@@ -82,6 +85,7 @@ REFUSES_ONLY_FORGED_POSTS: dict[str, str] = {
     "connectors:set_status": "its buttons post status=on or off; anything else is forged",
     "classic:connector_status": "as connectors:set_status",
     "training:credentials_csv": "posts back the emails and passwords the page itself holds",
+    "explorer_send": "Send a test message posts the addresses the prediction was shown for",
 }
 
 REFUSAL = re.compile(

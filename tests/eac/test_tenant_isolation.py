@@ -55,6 +55,15 @@ OBJECT_URLS = {
     "lab:traced_message": lambda f: [
         reverse("lab:traced_message", args=[_fabrikam_traced_message(f).pk])
     ],
+    "explorer_test_message": lambda f: [
+        reverse("explorer_test_message", args=[_fabrikam_traced_message(f).pk])
+    ],
+    "lab:validate_inbound": lambda f: [
+        reverse("lab:validate_inbound", args=[_fabrikam_inbound(f).pk])
+    ],
+    "lab:validate_inbound_send": lambda f: [
+        reverse("lab:validate_inbound_send", args=[_fabrikam_inbound(f).pk])
+    ],
     "classic_wizard:page": lambda f: [
         reverse("classic_wizard:page", args=[_fabrikam_draft(f).pk, key])
         for key in ("select", "name", "confirm", "validate")
@@ -238,6 +247,8 @@ def test_posts_naming_another_tenants_objects_change_nothing(
     )
 
     outbound, inbound = _fabrikam_outbound(fabrikam), _fabrikam_inbound(fabrikam)
+    traced_before = TracedMessage.objects.filter(tenant=fabrikam).count()
+    admin_client_.post(reverse("lab:validate_inbound_send", args=[inbound.pk]))
     admin_client_.post(
         reverse("connectors:edit", args=["outbound", outbound.pk, "name"]), {"name": "Mine"}
     )
@@ -259,6 +270,7 @@ def test_posts_naming_another_tenants_objects_change_nothing(
     domain.refresh_from_db()
     assert domain.domain_type == "Authoritative"
     assert AuditEvent.objects.filter(tenant=fabrikam).count() == events_before
+    assert TracedMessage.objects.filter(tenant=fabrikam).count() == traced_before
 
 
 @pytest.mark.parametrize("url_name", ["connectors:list", "accepted_domains"])
