@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import secrets
+import unicodedata
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -217,6 +218,9 @@ def answer_record(*, seat: Seat, task_id: str, value: str) -> Answer:
     value = " ".join(value.split())[:255]
     if not value:
         raise ValidationError("Enter an answer.")
+    if any(unicodedata.category(char) == "Cc" for char in value):
+        # Nobody types one, and PostgreSQL refuses a NUL with an error.
+        raise ValidationError("An answer can't contain control characters.")
     correct = answer_is_right(task.params, seat.tenant, value)
     answer, _ = Answer.objects.update_or_create(
         seat=seat,

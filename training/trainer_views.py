@@ -142,9 +142,13 @@ def credentials_csv(request: TrainerRequest, pk: int) -> HttpResponse:
         return HttpResponseBadRequest("Each sign-in email needs its password.")
     posted = dict(zip(emails, passwords, strict=True))
     # Only this class's accounts: the form can't be used to put other text in a trusted file.
-    seats = training_class.seats.filter(trainee__email__in=posted).select_related(
-        "trainee", "tenant"
-    )
+    # Matched here rather than in the query, which the posted text needn't reach (PostgreSQL
+    # refuses a NUL in it with an error); a class has at most MAX_TRAINEES seats.
+    seats = [
+        seat
+        for seat in training_class.seats.select_related("trainee", "tenant").order_by("number")
+        if seat.trainee.email in posted
+    ]
     response = HttpResponse(
         content_type="text/csv; charset=utf-8",
         headers={
@@ -155,7 +159,7 @@ def credentials_csv(request: TrainerRequest, pk: int) -> HttpResponse:
     )
     writer = csv.writer(response)
     writer.writerow(["Trainee", "Sign-in email", "Password", "Organization"])
-    for seat in seats.order_by("number"):
+    for seat in seats:
         email = seat.trainee.email
         writer.writerow([seat.label, email, posted[email], _spreadsheet_text(seat.tenant.name)])
     add_never_cache_headers(response)

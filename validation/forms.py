@@ -1,14 +1,30 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
 from eac.models import Tenant
+from eac.values import InvalidValue, parse_validation_recipient
 from validation import services
 
 MAX_RECIPIENTS = 10
+
+
+def listed_recipients(texts: Iterable[str]) -> list[str]:
+    """The addresses already in the list, as its hidden inputs post them back. Each was checked
+    when it was added, so what isn't an address at all (a page tampered with) is left out
+    rather than kept on a draft as it came (PostgreSQL can't even store a NUL). One that no
+    longer routes through the connector stays, for Validate to say why."""
+    addresses = []
+    for text in texts:
+        try:
+            addresses.append(parse_validation_recipient(text))
+        except InvalidValue:
+            continue
+    return addresses[:MAX_RECIPIENTS]
 
 
 def apply_recipient_buttons(
@@ -16,7 +32,7 @@ def apply_recipient_buttons(
 ) -> tuple[list[str], str, str]:
     """The EAC's list of validation addresses, after its + / delete / Validate buttons:
     (the list, what stays typed in the box, the error to show next to it)."""
-    recipients = [r for r in post.getlist("recipients") if r.strip()][:MAX_RECIPIENTS]
+    recipients = listed_recipients(post.getlist("recipients"))
     typed = post.get("new_recipient", "").strip()
     action = post.get("action", "")
     if action.startswith("remove-"):

@@ -13,7 +13,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -47,7 +46,7 @@ from eac.tenancy import TenantRequest, capability_required
 from eac.values import InvalidValue, Problem
 from validation import recording
 from validation import services as validation
-from validation.forms import MAX_RECIPIENTS
+from validation.forms import MAX_RECIPIENTS, listed_recipients
 from validation.models import RunStatus, ValidationRun
 from validation.services import run_progress
 
@@ -332,7 +331,9 @@ def _validate_page(
         return _save(request, draft, current, _validate_context(draft, stored))
     if posted and LIST_ACTION in request.POST:
         verb = request.POST[LIST_ACTION]
-        form = ClassicRecipientsForm(request.POST, parser=_recipient_parser(request, draft, verb))
+        data = request.POST.copy()  # only addresses are listed, and kept on the draft below
+        data.setlist(RECIPIENTS, listed_recipients(request.POST.getlist(RECIPIENTS)))
+        form = ClassicRecipientsForm(data, parser=_recipient_parser(request, draft, verb))
         shown, dialog = apply_classic_action(form, verb)
         if dialog is None:
             keep_recipients(draft, list(shown["recipients"].value()))
@@ -368,20 +369,16 @@ def _validate(request: TenantRequest, draft: ConnectorDraft, current: classic.Pa
             context["form"], RECIPIENTS, "Add at least one email address with the + button."
         )
         return _render(request, draft, current, context, status=422)
-    try:
-        shown = apply_validation_buttons(
-            request.POST, draft=draft, tenant=request.tenant, actor=request.user
-        )
-    except ValidationError as exc:  # addresses that didn't come through the dialog
-        error, unavailable, status = " ".join(exc.messages), "", 422
-    else:
-        if shown.status == 200:
-            return redirect(page_url(draft, current))
-        error, unavailable, status = shown.error, shown.unavailable, shown.status
-    if error:
-        with_list_error(context["form"], RECIPIENTS, error)
-    context["unavailable"] = unavailable
-    return _render(request, draft, current, context, status=status)
+    # Addresses that didn't come through the dialog are refused here, with the list's error.
+    shown = apply_validation_buttons(
+        request.POST, draft=draft, tenant=request.tenant, actor=request.user
+    )
+    if shown.status == 200:
+        return redirect(page_url(draft, current))
+    if shown.error:
+        with_list_error(context["form"], RECIPIENTS, shown.error)
+    context["unavailable"] = shown.unavailable
+    return _render(request, draft, current, context, status=shown.status)
 
 
 def _validate_context(draft: ConnectorDraft, recipients: Any) -> dict[str, Any]:

@@ -120,6 +120,8 @@ def apply_validation_buttons(
         run = validation.validation_start(
             tenant=tenant, actor=actor, target=target, recipients=recipients
         )
+    except ValidationError as exc:  # listed addresses that never came through the + box
+        return replace(shown, error=" ".join(exc.messages), status=422)
     except ValidationUnavailable as exc:
         return replace(shown, unavailable=str(exc), status=503)
     draft.validation_run = run
