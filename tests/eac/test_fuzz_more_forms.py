@@ -89,11 +89,16 @@ def _in_memory_broker(broker_at: Callable[[str], None]) -> None:
     broker_at("memory://")
 
 
-def all_saved_valid() -> None:
-    """everything_saved_is_valid in every tenant (training makes some), and training's rows."""
+def all_saved_valid(checked: dict[int, uuid.UUID]) -> None:
+    """everything_saved_is_valid in every tenant (training makes some) whose configuration
+    changed since it was `checked` (its configuration_stamp is renewed by every write of its
+    connectors and accepted domains, docs/architecture.md), and training's rows."""
     for tenant in Tenant.objects.all():
+        if checked.get(tenant.pk) == tenant.configuration_stamp:
+            continue
         tenant.full_clean(validate_unique=False, validate_constraints=False)
         everything_saved_is_valid(tenant)
+        checked[tenant.pk] = tenant.configuration_stamp
     for model in (TrainingClass, Seat, Answer):
         for row in model.objects.all():
             row.full_clean(validate_unique=False, validate_constraints=False)
@@ -112,9 +117,11 @@ def fuzz(
     others valid; then hypothesis's mixes, valid answers among them. After each, no server
     error and nothing invalid saved."""
 
+    checked: dict[int, uuid.UUID] = {}
+
     def check(data: dict[str, Any]) -> None:
         answered(send(data))
-        all_saved_valid()
+        all_saved_valid(checked)
 
     valid = valid or {}
     typed = [name for name in valid if fields.get(name) is FIELD or fields.get(name) is LIST]
@@ -305,7 +312,6 @@ NEW_CASES = [
     ("your_org", "name"),
     ("your_org", "identity"),
     ("partner", "scenario"),
-    ("partner", "name"),
     ("partner", "identity"),
     ("partner", "inbound_security"),
     ("office365", "validation"),
@@ -394,11 +400,11 @@ EDITED: dict[str, Callable[[Tenant], AnyConnector]] = {
     "inbound, partner": lambda t: InboundConnector.objects.get(tenant=t, name="From Tailspin"),
     "inbound, your server": _on_premises_inbound,
 }
-EDIT_CASES = [
+EDIT_CASES = [  # every page once, and those whose options the scenario changes once more
     *[("outbound, your server", key) for key in ("name", "use", "routing", "security")],
-    *[("outbound, partner", key) for key in ("name", "use", "routing", "security")],
+    ("outbound, partner", "routing"),
     *[("inbound, partner", key) for key in ("name", "identity", "inbound_security")],
-    *[("inbound, your server", key) for key in ("name", "identity")],
+    ("inbound, your server", "identity"),
 ]
 
 
@@ -666,7 +672,7 @@ CLASSIC_CASES = [
         ("office365:your_org", page)
         for page in ("select", "name", "use", "routing", "security", "confirm", "validate")
     ],
-    *[("office365:partner", page) for page in ("use", "routing", "security")],
+    *[("office365:partner", page) for page in ("routing", "security")],
     *[("your_org:office365", page) for page in ("identity", "confirm")],
     *[
         ("partner:office365", page)
