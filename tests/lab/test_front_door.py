@@ -4,8 +4,10 @@ read back from the trace and the lab mailbox."""
 
 from __future__ import annotations
 
+import shutil
 import smtplib
 import ssl
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from email.message import EmailMessage
@@ -299,3 +301,28 @@ def test_the_lab_dns_points_office_365s_names_at_the_front_door(lab: Lab) -> Non
     # validation); docs/front-door.md says why.
     mx = resolver.resolve("contoso.com", "MX", search=False)
     assert [r.exchange.to_text() for r in mx] == ["mail.contoso.com."]
+
+
+@pytest.mark.skipif(shutil.which("swaks") is None, reason="swaks isn't installed")
+def test_swaks_delivers_to_a_cloud_mailbox_over_starttls(lab: Lab, contoso: Tenant) -> None:
+    """The README's command, as an admin types it (swaks doesn't check the certificate)."""
+    assert lab.front_door_port is not None
+    finished_swaks = subprocess.run(
+        [
+            "swaks",
+            "--server", "127.0.0.1",
+            "--port", str(lab.front_door_port),
+            "--from", "sun@wingtiptoys.com",
+            "--to", "bob@contoso.com",
+            "--tls",
+            "--timeout", "10",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )  # fmt: skip
+    assert finished_swaks.returncode == 0, finished_swaks.stdout + finished_swaks.stderr
+    traced = finished("bob@contoso.com")
+    assert (traced.tenant, traced.status) == (contoso, TraceStatus.DELIVERED)
+    assert "TLS" in traced.events.get(kind="Receive").tls
