@@ -18,6 +18,11 @@ The dialogue, as Exchange Online's:
   `XCLIENT XTENANT=<token>` names the organization for the console's own senders (the token is
   signed with the console's secret key, so no one else can make one; see lab.office). As in
   Postfix, XCLIENT starts the session again: the server greets with 220, the client says EHLO.
+- `XCLIENT LOGIN=bob@contoso.com XTENANT=<token>` submits as a mailbox in Office 365, the lab's
+  stand-in for Outlook's authenticated submission: the office takes it only with a token it
+  signed and for a cloud mailbox of that organization (else 535 5.7.3, and nothing changes), and
+  MAIL FROM must then be that mailbox (else 550 5.7.60), as Exchange Online holds an
+  authenticated client to the addresses it may send as.
 - RCPT TO is answered per recipient by `Office.admit` (accepted, or refused with Exchange Online's
   code); DATA by `Office.receive`, which writes the trace and returns the deliveries to make.
   Those run after the 250, on a pool of threads, so the client never waits for the relay out.
@@ -29,6 +34,7 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
+import re
 import socket
 import ssl
 import threading
@@ -43,6 +49,7 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from lab.ca import FRONT_DOOR_ZONE, LabFiles
+from lab.office_words import SEND_AS_DENIED
 
 logger = logging.getLogger(__name__)
 
@@ -55,9 +62,8 @@ START_TIMEOUT_SECONDS = 10
 DELIVERY_THREADS = 4  # relays out wait on the network; a handful at once is plenty for a lab
 GREETING_NAME = f"lab.{FRONT_DOOR_ZONE}"
 # Attributes of Postfix's XCLIENT the front door takes but has no use for.
-IGNORED_XCLIENT_ATTRIBUTES = frozenset(
-    {"NAME", "HELO", "PROTO", "PORT", "LOGIN", "DESTADDR", "DESTPORT"}
-)
+IGNORED_XCLIENT_ATTRIBUTES = frozenset({"NAME", "HELO", "PROTO", "PORT", "DESTADDR", "DESTPORT"})
+UNAVAILABLE = "[UNAVAILABLE]"  # Postfix's XCLIENT value for "no such attribute"
 
 T = TypeVar("T")
 
@@ -73,6 +79,7 @@ class Connection:
     certificate_subject: str  # the client certificate's, "" without one
     certificate_names: tuple[str, ...]  # its DNS names (SANs, else the CN)
     tenant_token: str = ""  # XCLIENT XTENANT: the console's own sender names the organization
+    login: str = ""  # XCLIENT LOGIN: the cloud mailbox submitting, already checked by the office
 
     @property
     def encrypted(self) -> bool:
@@ -81,6 +88,11 @@ class Connection:
 
 class Office(Protocol):
     """Office 365's decisions; called on the front door's threads, never on its event loop."""
+
+    def check_login(self, tenant_token: str, login: str) -> str:
+        """ "" when `login` may submit as a mailbox of the organization the token names, else
+        the reply refusing it."""
+        ...
 
     def admit(self, connection: Connection, sender: str, recipient: str) -> Admission: ...
 
@@ -108,6 +120,7 @@ class _Played:
 
     address: str = ""
     tenant_token: str = ""
+    login: str = ""
 
 
 @dataclass
@@ -154,16 +167,26 @@ def parse_xclient(arg: str) -> tuple[dict[str, str], str]:
         name = name.upper()
         if not equals or not value:
             return {}, "501 5.5.4 Syntax: XCLIENT attribute=value ..."
-        if name not in {"ADDR", "XTENANT", *IGNORED_XCLIENT_ATTRIBUTES}:
+        if name not in {"ADDR", "LOGIN", "XTENANT", *IGNORED_XCLIENT_ATTRIBUTES}:
             return {}, f"501 5.5.4 Bad XCLIENT attribute name: {name}"
-        attributes[name] = value
+        attributes[name] = xtext_decoded(value)
     address = attributes.get("ADDR", "")
-    if address and address.upper() != "[UNAVAILABLE]":
+    if address and address.upper() != UNAVAILABLE:
         try:
             attributes["ADDR"] = str(ipaddress.ip_address(address.removeprefix("IPV6:")))
         except ValueError:
             return {}, f"501 5.5.4 Bad XCLIENT address: {address}"
     return attributes, ""
+
+
+def xtext_decoded(value: str) -> str:
+    """XCLIENT values are xtext (RFC 3461): `+2B` is "+", so an address may carry any character."""
+    return re.sub(r"\+([0-9A-Fa-f]{2})", lambda hexed: chr(int(hexed[1], 16)), value)
+
+
+def xtext_encoded(value: str) -> str:
+    """The xtext of `value`, as a client writes an XCLIENT value."""
+    return "".join(c if "!" <= c <= "~" and c not in "+=" else f"+{ord(c):02X}" for c in value)
 
 
 class _FrontDoorSmtp(SMTP):
@@ -184,10 +207,17 @@ class _FrontDoorSmtp(SMTP):
             await self.push(refusal or "501 5.5.4 Syntax: XCLIENT attribute=value ...")
             return
         address = attributes.get("ADDR", "")
-        self.played = _Played(
-            address=address if address.upper() != "[UNAVAILABLE]" else "",
+        login = attributes.get("LOGIN", self.played.login)
+        played = _Played(
+            address=address if address.upper() != UNAVAILABLE else "",
             tenant_token=attributes.get("XTENANT", self.played.tenant_token),
+            login=login if login.upper() != UNAVAILABLE else "",
         )
+        refusal = await self._login_refusal(played)
+        if refusal:  # a refused XCLIENT changes nothing, as in Postfix
+            await self.push(refusal)
+            return
+        self.played = played
         # Postfix's XCLIENT: the session starts again, greeting included; EHLO comes next.
         self._set_rset_state()  # type: ignore[no-untyped-call]  # aiosmtpd ships no types
         self.transaction = _Transaction()
@@ -195,6 +225,19 @@ class _FrontDoorSmtp(SMTP):
             self.session.host_name = None
             self.session.extended_smtp = False
         await self.push(f"220 {self.hostname} {self.__ident__}")
+
+    async def _login_refusal(self, played: _Played) -> str:
+        """A LOGIN is the office's to grant, asked at once so the client hears why at XCLIENT."""
+        if not played.login:
+            return ""
+        door = self.event_handler.door
+        try:
+            return str(
+                await door.in_thread(door.office.check_login, played.tenant_token, played.login)
+            )
+        except Exception:
+            logger.exception("The front door couldn't check XCLIENT LOGIN=%s", played.login)
+            return "451 4.3.0 Temporary server error; try again later"
 
     def connection_facts(self, session: Session) -> Connection:
         ssl_object = self.transport.get_extra_info("ssl_object") if self.transport else None
@@ -208,6 +251,7 @@ class _FrontDoorSmtp(SMTP):
             certificate_subject=subject,
             certificate_names=names,
             tenant_token=self.played.tenant_token,
+            login=self.played.login,
         )
 
 
@@ -225,7 +269,7 @@ class _Handler:
     ) -> list[str]:
         session.host_name = hostname
         server.transaction = _Transaction()
-        return [*responses[:-1], "250-XCLIENT ADDR XTENANT", responses[-1]]
+        return [*responses[:-1], "250-XCLIENT ADDR LOGIN XTENANT", responses[-1]]
 
     async def handle_MAIL(
         self,
@@ -235,6 +279,10 @@ class _Handler:
         address: str,
         options: list[str],
     ) -> str:
+        login = server.played.login
+        if login and address.casefold() != login.casefold():
+            # A submitting mailbox sends as itself; the lab grants no Send As permission.
+            return SEND_AS_DENIED
         envelope.mail_from = address
         envelope.mail_options.extend(options)
         server.transaction = _Transaction()

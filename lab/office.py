@@ -2,6 +2,10 @@
 organization a recipient belongs to, which inbound connector takes the connection, whether the
 message may be relayed, where it goes out and what the trace says (docs/front-door.md).
 
+The console's own sender may also submit as a mailbox in Office 365 (XCLIENT LOGIN with a signed
+XTENANT, `check_login`): such a message starts in Office 365, so there is no inbound attribution
+and no relay check; each recipient is routed as Office 365 routes its own mailboxes' mail.
+
 Every answer is read from the connectors as they are in the database when the message arrives,
 through the same adapter and engines the console's pages use: `TenantMailFlow` (facts.py) places
 each address and gives the selection engine (`Router.decide`), and validation's probe sends the
@@ -30,17 +34,20 @@ from connectors.endpoints import ConnectorType
 from connectors.mailflow import explorer
 from connectors.mailflow.facts import TenantMailFlow
 from connectors.models import InboundConnector, OutboundConnector
-from eac.models import AcceptedDomain, DomainType, Tenant
+from eac.models import AcceptedDomain, DomainType, Mailbox, MailboxLocation, Tenant
 from eac.values import InvalidValue, parse_domain, parse_domain_pattern, parse_validation_recipient
 from lab import relay
 from lab.ca import LAB_ZONE
 from lab.front_door import Admission, Connection
 from lab.models import TracedMessage, TraceEvent, TraceEventKind, TraceStatus
 from lab.office_words import (
+    LOGIN_REFUSED,
     LOOP,
     PARTNER_NEEDS_TLS,
     PARTNER_RESTRICTED,
+    RECIPIENT_NOT_FOUND,
     RELAY_DENIED,
+    SEND_AS_DENIED,
     UNKNOWN_RECIPIENT,
     UNSIGNED_TENANT,
     words,
@@ -241,10 +248,10 @@ class Trace:
             **{name: value[: field_limit(name)] for name, value in fields.items()},
         )
 
-    def receive(self, connection: Connection) -> None:
+    def receive(self, connection: Connection, submitter: str = "") -> None:
         self.add(
             TraceEventKind.RECEIVE,
-            received_words(connection),
+            submitted_words(connection, submitter) if submitter else received_words(connection),
             host=connection.helo or connection.client_address,
             tls=connection.tls_version,
         )
@@ -287,6 +294,46 @@ def received_words(connection: Connection) -> str:
     return f"Received from {where} over {connection.tls_version}{certificate}."
 
 
+def submitted_words(connection: Connection, submitter: str) -> str:
+    """The Receive event of a message a cloud mailbox submitted: it starts in Office 365, so
+    there is no sending server to describe."""
+    tls = f"over {connection.tls_version}" if connection.encrypted else "without TLS"
+    return (
+        f"Submitted by {submitter}, a mailbox in Office 365 (the lab's console sent it as the "
+        f"mailbox, with XCLIENT LOGIN, {tls})."
+    )
+
+
+# --- A mailbox in Office 365 submitting ------------------------------------------------------
+
+
+def login_refusal(reason: str) -> str:
+    return f"{LOGIN_REFUSED}: {reason}"
+
+
+def submitting_mailbox(token: str, login: str) -> tuple[Mailbox | None, str]:
+    """The cloud mailbox XCLIENT LOGIN names, or the reply refusing it. Only the console's own
+    code holds a token, and a tenant's sandbox copies the demo's addresses: the token says whose
+    mailbox it is, so one organization's console can't submit as another's mailbox."""
+    if not token:
+        return None, login_refusal(
+            "XCLIENT LOGIN needs a signed XTENANT naming the mailbox's organization"
+        )
+    tenant_id = tenant_from_token(token)
+    tenant = Tenant.objects.filter(pk=tenant_id).first() if tenant_id is not None else None
+    if tenant is None:
+        return None, login_refusal("XTENANT isn't a token this console signed")
+    mailbox = TenantMailFlow.current(tenant).mailboxes.get(login.lower())
+    if mailbox is None:
+        return None, login_refusal(f"{login} isn't a mailbox of {tenant.name}")
+    if mailbox.location != MailboxLocation.OFFICE_365:
+        return None, login_refusal(
+            f"{login}'s mailbox isn't in Office 365 ({mailbox.get_location_display()}); only a "
+            "cloud mailbox submits to Office 365"
+        )
+    return mailbox, ""
+
+
 # --- Office 365 ----------------------------------------------------------------------------------
 
 
@@ -298,6 +345,7 @@ class Arrival:
     recipient_place: str
     sender_place: str
     inbound: Attribution = field(default_factory=Attribution)
+    submitter: str = ""  # "Bob <bob@contoso.com>", when a cloud mailbox submitted it
 
 
 @dataclass(frozen=True)
@@ -319,12 +367,18 @@ class LabOffice:
         self.lab = lab
         self.serves = serves
 
+    # XCLIENT LOGIN
+    def check_login(self, tenant_token: str, login: str) -> str:
+        return submitting_mailbox(tenant_token, login)[1]
+
     # RCPT TO
     def admit(self, connection: Connection, sender: str, recipient: str) -> Admission:
         try:
             address = parse_validation_recipient(recipient)
         except InvalidValue:
             return Admission("501 5.1.3 Invalid recipient address")
+        if connection.login:
+            return self._admit_submitted(connection, sender, address)
         domain = address.rpartition("@")[2]
         sender_domain = _domain_of(sender)
         explicit = None
@@ -355,6 +409,31 @@ class LabOffice:
             str(ConnectorType.PARTNER): explorer.PARTNER,
         }.get(inbound.kind, explorer.INTERNET)
         return Admission(ACCEPTED, ticket=Arrival(tenant.pk, place, sender_place, inbound))
+
+    def _admit_submitted(self, connection: Connection, sender: str, address: str) -> Admission:
+        """A recipient of a cloud mailbox's message. The mailbox is checked again (the front door
+        asked at XCLIENT, but it may have moved since); then only the recipient's place matters:
+        Office 365 routes its own mailboxes' mail out without asking who may relay."""
+        mailbox, refusal = submitting_mailbox(connection.tenant_token, connection.login)
+        if mailbox is None:
+            return Admission(refusal)
+        if sender.casefold() != mailbox.address.casefold():
+            return Admission(SEND_AS_DENIED)
+        # Not mailbox.tenant: the mailbox is shared by every thread reading this flow.
+        tenant = Tenant.objects.get(pk=mailbox.tenant_id)
+        flow = TenantMailFlow.current(tenant)
+        place = flow.locate(address).place
+        submitter = str(mailbox)
+        if place == explorer.OFFICE_365:
+            found = self._check_known(flow, address, address.rpartition("@")[2], sender=submitter)
+            if found is not None:
+                code, cause, fix = found
+                self._refuse(tenant, connection, sender, address, code, cause, fix, submitter)
+                return Admission(code)
+        return Admission(
+            ACCEPTED,
+            ticket=Arrival(tenant.pk, place, explorer.OFFICE_365, submitter=submitter),
+        )
 
     def organization(
         self,
@@ -412,15 +491,22 @@ class LabOffice:
         return None
 
     def _check_known(
-        self, flow: TenantMailFlow, address: str, domain: str
+        self, flow: TenantMailFlow, address: str, domain: str, *, sender: str = ""
     ) -> tuple[str, str, str] | None:
-        """Directory-Based Edge Blocking: an Authoritative domain's unknown address is refused."""
+        """Directory-Based Edge Blocking: an Authoritative domain's unknown address is refused.
+        For a cloud mailbox's message (`sender` the submitter) it is the directory lookup that
+        fails instead, with the NDR Exchange Online gives its own users."""
         if address.lower() in flow.mailboxes:
             return None
         accepted_as = flow.router().accepted_as(domain)
         kinds = {d.name: d.domain_type for d in flow.accepted_domains}
         if kinds.get(accepted_as or "") != DomainType.AUTHORITATIVE:
             return None
+        if sender:
+            cause, fix = words(
+                "recipient-not-found", recipient=address, domain=accepted_as, sender=sender
+            )
+            return RECIPIENT_NOT_FOUND, cause, fix
         cause, fix = words("unknown-recipient", recipient=address, domain=accepted_as)
         return UNKNOWN_RECIPIENT, cause, fix
 
@@ -434,13 +520,14 @@ class LabOffice:
         code: str,
         cause: str,
         fix: str,
+        submitter: str = "",
     ) -> None:
         """A refused recipient is traced too: the trainee sees why the sending server was told no."""
         message = TracedMessage.objects.create(
             tenant=tenant, sender=sender[:320], recipient=recipient[:320], from_ip=_ip(connection)
         )
         trace = Trace(message)
-        trace.receive(connection)
+        trace.receive(connection, submitter)
         trace.fail(code, cause, fix)
 
     # DATA
@@ -468,7 +555,7 @@ class LabOffice:
                     from_ip=_ip(connection),
                 )
                 trace = Trace(message)
-                trace.receive(connection)
+                trace.receive(connection, arrival.submitter)
                 if arrival.inbound.connector:
                     trace.add(
                         TraceEventKind.CONNECTOR,
@@ -488,6 +575,7 @@ class LabOffice:
         if arrival.recipient_place == explorer.OFFICE_365:
             return _Deliver()
         flow = TenantMailFlow.current(trace.message.tenant)
+        # A cloud mailbox's message is "from Office 365" here: centralized mail transport applies.
         decision = flow.router().decide(
             recipient, from_on_premises=arrival.sender_place == explorer.YOUR_ORG
         )
@@ -583,10 +671,15 @@ def _relayed_copy(content: bytes, connection: Connection, message: TracedMessage
     lab's server which traced message (so which tenant) the copy belongs to."""
     received = (
         f"Received: from {connection.helo or 'unknown'} ([{connection.client_address}]) by "
-        f"lab.mail.protection.outlook.com with {'ESMTPS' if connection.encrypted else 'ESMTP'}; "
+        f"lab.mail.protection.outlook.com with {_protocol(connection)}; "
         f"{format_datetime(datetime.now(UTC), usegmt=True)}\r\n"
     )
     return f"{TRACE_HEADER}: {message.pk}\r\n{received}".encode() + content
+
+
+def _protocol(connection: Connection) -> str:
+    """The Received line's protocol (RFC 3848): ESMTPSA for a mailbox's authenticated submission."""
+    return "ESMTP" + ("S" if connection.encrypted else "") + ("A" if connection.login else "")
 
 
 def _domain_of(address: str) -> str:

@@ -19,6 +19,13 @@ PARTNER_NEEDS_TLS = (
 UNKNOWN_RECIPIENT = "550 5.4.1 Recipient address rejected: Access denied"
 LOOP = "554 5.4.14 Hop count exceeded - possible mail loop ATTR34"
 UNSIGNED_TENANT = "550 5.7.1 XTENANT: not a token this console signed"
+# A cloud mailbox's submission (XCLIENT LOGIN, the lab's stand-in for SMTP AUTH): a login Office
+# 365 doesn't take gets the reply of a failed AUTH, with the lab's reason after it.
+LOGIN_REFUSED = "535 5.7.3 Authentication unsuccessful"
+SEND_AS_DENIED = "550 5.7.60 SMTP; Client does not have permissions to send as this sender"
+RECIPIENT_NOT_FOUND = (
+    "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup"
+)
 
 WORDS: dict[str, tuple[str, str]] = {
     "relay-denied": (
@@ -66,6 +73,12 @@ WORDS: dict[str, tuple[str, str]] = {
         "points back to Office 365: the message loops.",
         "Turn on or create an outbound connector from Office 365 to your organization's email "
         "server that covers {domain}, routed through your server as a smart host.",
+    ),
+    "recipient-not-found": (
+        "{recipient} isn't a mailbox of this organization, and {domain} is an Authoritative "
+        "domain, so Office 365 has nowhere to deliver {sender}'s message.",
+        "Check the address, create the mailbox, or make {domain} an Internal relay domain if some "
+        "of its mailboxes are on your own server.",
     ),
     "bad-token": (
         "The session named an organization with XCLIENT XTENANT, but the token wasn't signed by "

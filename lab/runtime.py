@@ -69,6 +69,9 @@ class _OfficeInThreads:
     def __init__(self, office: LabOffice) -> None:
         self.office = office
 
+    def check_login(self, tenant_token: str, login: str) -> str:
+        return _own_connection(self.office.check_login)(tenant_token, login)
+
     def admit(self, connection: Connection, sender: str, recipient: str) -> Admission:
         return _own_connection(self.office.admit)(connection, sender, recipient)
 

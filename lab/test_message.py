@@ -5,7 +5,8 @@ Mail flow explorer's "Send a test message" and "Validate this connector" for an 
 The lab plays the server the sender's place says: the internet (from 127.0.0.1, nothing
 declared), your organization's email server or a partner's (the address and the certificate the
 inbound connector expects: `XCLIENT ADDR` from its SenderIPAddresses, a client certificate from
-the lab CA for its TlsSenderCertificateName). Every message names its organization with the signed
+the lab CA for its TlsSenderCertificateName); for a mailbox in Office 365, the mailbox itself,
+submitting with `XCLIENT LOGIN` as Outlook would (the front door honours it only with the token). Every message names its organization with the signed
 `XCLIENT XTENANT`, so a training sandbox's test never lands in the demo's trace.
 
     ids = send_test_message(tenant, "sun@wingtiptoys.com", "john@contoso.com")
@@ -36,9 +37,10 @@ from connectors.endpoints import ConnectorType
 from connectors.mailflow import explorer
 from connectors.mailflow.facts import TenantMailFlow
 from connectors.models import InboundConnector
-from eac.models import Tenant
+from eac.models import MailboxLocation, Tenant
 from lab.ca import LAB_ZONE, ensure_ca
 from lab.flow_check import predicted_inbound
+from lab.front_door import xtext_encoded
 from lab.models import TracedMessage
 from lab.office import tenant_token
 
@@ -66,6 +68,7 @@ class SendingServer:
     certificate_name: str = ""  # a lab CA client certificate for this name; "" none
     tls: bool = True
     connector: str = ""
+    login: str = ""  # XCLIENT LOGIN: the cloud mailbox that submits the message itself
 
     @property
     def helo(self) -> str:
@@ -79,11 +82,18 @@ class SendingServer:
 
     def describe(self) -> str:
         """What the lab did, in one sentence, for the page."""
+        if self.login:
+            tls = "over TLS (STARTTLS)" if self.tls else "without TLS"
+            return (
+                f"The lab submits it as {self.login}'s mailbox in Office 365, as Outlook would "
+                f"(XCLIENT LOGIN, with the console's signed XTENANT), {tls}."
+            )
         who = {
             explorer.INTERNET: "a server on the internet",
             explorer.YOUR_ORG: "your organization's email server",
             explorer.PARTNER: "the partner's email server",
-            explorer.OFFICE_365: "the console, handing it to Office 365 at its front door (the lab can't submit it from the mailbox itself)",
+            # An address placed in Office 365 by its domain only: no mailbox to submit as.
+            explorer.OFFICE_365: "the console, handing it to Office 365 at its front door from outside",
         }[self.place]
         facts = [f"from {self.address}" if self.address else "from 127.0.0.1"]
         if self.certificate_name:
@@ -140,21 +150,34 @@ def connector_played(flow: TenantMailFlow, path: explorer.Path) -> InboundConnec
     return next((c for c in flow.inbound if c.name == name), None)
 
 
+def is_cloud_mailbox(flow: TenantMailFlow, address: str) -> bool:
+    """Whether `address` is a mailbox of the organization in Office 365, which the front door
+    lets the console submit as (an address the explorer only places there by its domain isn't)."""
+    mailbox = flow.mailboxes.get(address.lower())
+    return mailbox is not None and mailbox.location == MailboxLocation.OFFICE_365
+
+
 def server_for_sender(
     flow: TenantMailFlow, path: explorer.Path, *, tls: bool = True
 ) -> SendingServer:
-    """The server that sends the sender's mail, by where the explorer places the sender."""
+    """The server that sends the sender's mail, by where the explorer places the sender; a
+    mailbox in Office 365 submits its own mail."""
+    if path.sender.place == explorer.OFFICE_365 and is_cloud_mailbox(flow, path.sender.address):
+        return SendingServer(explorer.OFFICE_365, tls=tls, login=path.sender.address)
     return server_for_connector(connector_played(flow, path), path.sender.place, tls=tls)
 
 
-def can_play(path: explorer.Path) -> str:
+def can_play(flow: TenantMailFlow, path: explorer.Path) -> str:
     """ "" when the lab can send this message for real, else why not (for the page)."""
     leaves = path.recipient.place not in (explorer.OFFICE_365, explorer.YOUR_ORG)
-    if path.sender.place == explorer.OFFICE_365 and leaves:
+    cloud_sender = path.sender.place == explorer.OFFICE_365
+    if cloud_sender and leaves and not is_cloud_mailbox(flow, path.sender.address):
+        # Without a mailbox to submit as, the lab could only hand the message in from outside,
+        # and Office 365 would refuse that relay (5.7.64): nothing a mailbox would see.
         return (
-            "The lab's Office 365 receives mail only at its front door, as a server sending to "
-            "it; it can't yet play a mailbox in Office 365 sending outside the organization, so "
-            "this message can't be sent for real."
+            f"{path.sender.address} isn't one of the organization's mailboxes in Office 365, only "
+            "an address in one of its domains, so the lab can't submit a message as it. Pick a "
+            "mailbox in Office 365 (Bob in the demo) to send outside the organization."
         )
     if not path.hops:
         return "Office 365 isn't involved in this message, so there is nothing to send through it."
@@ -218,6 +241,8 @@ def _dialogue(
     declared = f"XTENANT={tenant_token(tenant)}"
     if server.address:
         declared = f"ADDR={server.address} {declared}"
+    if server.login:
+        declared = f"LOGIN={xtext_encoded(server.login)} {declared}"
     try:
         with smtplib.SMTP(
             "127.0.0.1", port, local_hostname=server.helo, timeout=SMTP_TIMEOUT_SECONDS

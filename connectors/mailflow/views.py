@@ -73,7 +73,7 @@ def _path_context(flow: TenantMailFlow, form: ExplorerForm) -> dict[str, Any]:
     return {
         "path": path,
         "diagram": explorer_diagram.diagram(path),
-        "cannot_send": can_play(path),
+        "cannot_send": can_play(flow, path),
         "sending": server_for_sender(flow, path),
         "explorer_query": urlencode(
             {"sender": path.sender.address, "recipient": path.recipient.address}

@@ -23,7 +23,7 @@ from lab.models import LabMessage, TracedMessage, TraceStatus
 from lab.office import tenant_token
 from lab.runtime import start_lab
 from lab.server import Lab
-from tests.conftest import make_inbound
+from tests.conftest import make_inbound, make_outbound
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -326,3 +326,174 @@ def test_swaks_delivers_to_a_cloud_mailbox_over_starttls(lab: Lab, contoso: Tena
     traced = finished("bob@contoso.com")
     assert (traced.tenant, traced.status) == (contoso, TraceStatus.DELIVERED)
     assert "TLS" in traced.events.get(kind="Receive").tls
+
+
+# --- A mailbox in Office 365 submitting (XCLIENT LOGIN) ----------------------------------------
+
+
+def as_bob(contoso: Tenant) -> str:
+    """The XCLIENT the console's sender says to submit as Bob, Contoso's mailbox in Office 365."""
+    return f"LOGIN=bob@contoso.com XTENANT={tenant_token(contoso)}"
+
+
+def xclient_reply(lab: Lab, declared: str) -> tuple[int, str]:
+    assert lab.front_door_port is not None
+    with smtplib.SMTP("127.0.0.1", lab.front_door_port, local_hostname="sender.test") as client:
+        client.ehlo()
+        assert "LOGIN" in client.esmtp_features["xclient"].upper()
+        code, reply = client.docmd("XCLIENT", declared)
+    return code, reply.decode()
+
+
+def test_bob_submits_to_the_internet_and_office_365_delivers_by_mx(
+    lab: Lab, contoso: Tenant
+) -> None:
+    send(lab, "bob@contoso.com", "sun@wingtiptoys.com", xclient=as_bob(contoso))
+
+    traced = finished("sun@wingtiptoys.com")
+    assert traced.tenant == contoso
+    assert traced.status == TraceStatus.DELIVERED, list(traced.events.values_list("detail"))
+    assert kinds(traced) == ["Receive", "Connector", "Send"]
+    receive = traced.events.get(kind="Receive")
+    assert receive.detail.startswith("Submitted by Bob <bob@contoso.com>, a mailbox in Office 365")
+    assert "Received from" not in receive.detail  # no sending server, no inbound attribution
+    outbound = traced.events.get(kind="Connector")
+    assert outbound.connector == ""
+    assert "No outbound connector applies" in outbound.detail
+    sent = traced.events.get(kind="Send")
+    assert sent.host == "mail.lab.test"  # the lab's server playing the internet
+    assert sent.connector == ""
+    eventually(lambda: LabMessage.objects.filter(tenant=contoso).exists())
+    assert "with ESMTPSA" in LabMessage.objects.get(tenant=contoso).headers
+
+
+def test_bob_to_a_partner_domain_goes_through_its_partner_connector(
+    lab: Lab, contoso: Tenant
+) -> None:
+    make_outbound(
+        contoso,
+        "To Tailspin",
+        connector_type=ConnectorType.PARTNER,
+        recipient_domains=["tailspintoys.com"],
+        smart_hosts=["mail.lab.test"],
+    )
+
+    send(lab, "bob@contoso.com", "ann@tailspintoys.com", xclient=as_bob(contoso))
+
+    traced = finished("ann@tailspintoys.com")
+    assert traced.status == TraceStatus.DELIVERED, list(traced.events.values_list("detail"))
+    outbound = traced.events.get(kind="Connector")
+    assert outbound.connector == "To Tailspin"
+    assert "exact match on tailspintoys.com" in outbound.detail
+    assert traced.events.get(kind="Send").connector == "To Tailspin"
+
+
+def test_with_centralized_mail_transport_bob_to_sun_goes_through_your_server(
+    lab: Lab, contoso: Tenant
+) -> None:
+    connector = OutboundConnector.objects.get(tenant=contoso, name="To Contoso servers")
+    connector_update(
+        connector=connector,
+        actor=None,
+        fields={"route_all_messages_via_on_premises": True},
+        expected_version=connector.version,
+    )
+
+    send(lab, "bob@contoso.com", "sun@wingtiptoys.com", xclient=as_bob(contoso))
+
+    traced = finished("sun@wingtiptoys.com")
+    assert traced.status == TraceStatus.DELIVERED, list(traced.events.values_list("detail"))
+    outbound = traced.events.get(kind="Connector")
+    assert outbound.connector == "To Contoso servers"
+    assert "centralized mail transport" in outbound.detail
+    sent = traced.events.get(kind="Send")
+    assert (sent.host, sent.connector) == ("mail.contoso.onmicrosoft.com", "To Contoso servers")
+
+
+def test_bob_to_john_goes_through_the_connector_to_your_server(lab: Lab, contoso: Tenant) -> None:
+    send(lab, "bob@contoso.com", "john@contoso.com", xclient=as_bob(contoso))
+
+    traced = finished("john@contoso.com")
+    assert traced.status == TraceStatus.DELIVERED, list(traced.events.values_list("detail"))
+    assert kinds(traced) == ["Receive", "Connector", "Send"]
+    assert traced.events.get(kind="Connector").connector == "To Contoso servers"
+
+
+def test_bob_to_an_unknown_colleague_fails_the_directory_lookup(lab: Lab, contoso: Tenant) -> None:
+    with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
+        send(lab, "bob@contoso.com", "nobody@contoso.com", xclient=as_bob(contoso))
+
+    code, reply = refused.value.recipients["nobody@contoso.com"]
+    assert (code, reply) == (
+        550,
+        b"5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup",
+    )
+    traced = finished("nobody@contoso.com")
+    assert traced.failure_code == "550 5.1.10"
+    assert traced.events.get(kind="Receive").detail.startswith("Submitted by Bob")
+
+
+@pytest.mark.parametrize(
+    "declared",
+    [
+        "LOGIN=bob@contoso.com",  # no token
+        "LOGIN=bob@contoso.com XTENANT={pk}-forged",
+        "LOGIN=bob@contoso.com XTENANT={pk}-{mac_of_another}",
+    ],
+)
+def test_login_without_a_token_the_console_signed_is_refused(
+    lab: Lab, contoso: Tenant, fabrikam: Tenant, declared: str
+) -> None:
+    another = tenant_token(fabrikam).partition("-")[2]
+    code, reply = xclient_reply(lab, declared.format(pk=contoso.pk, mac_of_another=another))
+
+    assert code == 535
+    assert reply.startswith("5.7.3 Authentication unsuccessful: ")
+    assert "XTENANT" in reply
+    assert not TracedMessage.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("login", "why"),
+    [
+        ("john@contoso.com", "john@contoso.com's mailbox isn't in Office 365"),
+        ("nobody@contoso.com", "nobody@contoso.com isn't a mailbox of Contoso"),
+    ],
+)
+def test_login_for_a_mailbox_that_isnt_in_office_365_is_refused(
+    lab: Lab, contoso: Tenant, login: str, why: str
+) -> None:
+    code, reply = xclient_reply(lab, f"LOGIN={login} XTENANT={tenant_token(contoso)}")
+
+    assert code == 535
+    assert reply.startswith(f"5.7.3 Authentication unsuccessful: {why}")
+
+
+def test_another_organizations_token_doesnt_submit_as_its_mailbox(
+    lab: Lab, contoso: Tenant, fabrikam: Tenant
+) -> None:
+    code, reply = xclient_reply(lab, f"LOGIN=bob@contoso.com XTENANT={tenant_token(fabrikam)}")
+    assert code == 535
+    assert "isn't a mailbox of Fabrikam Lab" in reply
+
+
+def test_a_refused_login_changes_nothing_and_bob_may_only_send_as_himself(
+    lab: Lab, contoso: Tenant
+) -> None:
+    assert lab.front_door_port is not None
+    with smtplib.SMTP("127.0.0.1", lab.front_door_port, local_hostname="sender.test") as client:
+        client.ehlo()
+        assert client.docmd("XCLIENT", "LOGIN=john@contoso.com")[0] == 535
+        # Still anonymous: relaying to the internet is refused as before.
+        client.mail("bob@contoso.com")
+        assert client.rcpt("sun@wingtiptoys.com")[0] == 550
+        client.rset()
+
+        assert client.docmd("XCLIENT", as_bob(contoso))[0] == 220
+        client.ehlo()
+        code, reply = client.mail("john@contoso.com")
+        assert (code, reply) == (
+            550,
+            b"5.7.60 SMTP; Client does not have permissions to send as this sender",
+        )
+        assert client.mail("BOB@contoso.com")[0] == 250  # the address, in any case

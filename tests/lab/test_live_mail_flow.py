@@ -16,7 +16,7 @@ from django.test import Client
 from django.urls import reverse
 
 from connectors.endpoints import ConnectorType
-from connectors.models import InboundConnector
+from connectors.models import InboundConnector, OutboundConnector
 from connectors.services import connector_update
 from eac.models import Mailbox, MailboxLocation, Tenant
 from lab.models import TracedMessage, TraceStatus
@@ -175,6 +175,55 @@ def test_without_a_connector_from_your_server_the_relay_fails_as_predicted(
         "matches: As predicted, the message didn't get through: Office 365 refused it on "
         "arrival with 550 5.7.64."
     )
+
+
+def test_the_explorer_sends_bob_to_sun_as_his_mailbox_and_the_trace_agrees(
+    lab: Lab, admin_client_: Client, contoso: Tenant
+) -> None:
+    explorer = admin_client_.get(
+        reverse("explorer"), {"sender": "bob@contoso.com", "recipient": "sun@wingtiptoys.com"}
+    ).content.decode()
+    assert "Send over TLS" in explorer  # the button, not an explanation why it can't
+    assert "submits it as bob@contoso.com&#x27;s mailbox in Office 365" in explorer
+
+    url, pk = send_from_explorer(admin_client_, "bob@contoso.com", "sun@wingtiptoys.com")
+
+    message = settled(pk)
+    assert (message.tenant, message.status) == (contoso, TraceStatus.DELIVERED)
+    receive = message.events.get(kind="Receive")
+    assert receive.detail.startswith("Submitted by Bob <bob@contoso.com>, a mailbox in Office 365")
+    assert callout(admin_client_.get(url).content.decode()) == (
+        "matches: What happened matches the prediction: delivered with no connector."
+    )
+
+
+def test_with_centralized_mail_transport_the_explorers_bob_to_sun_goes_through_your_server(
+    lab: Lab, admin_client_: Client, contoso: Tenant
+) -> None:
+    connector = OutboundConnector.objects.get(tenant=contoso, name="To Contoso servers")
+    connector_update(
+        connector=connector,
+        actor=None,
+        fields={"route_all_messages_via_on_premises": True},
+        expected_version=connector.version,
+    )
+
+    url, pk = send_from_explorer(admin_client_, "bob@contoso.com", "sun@wingtiptoys.com")
+
+    assert settled(pk).status == TraceStatus.DELIVERED
+    assert callout(admin_client_.get(url).content.decode()) == (
+        "matches: What happened matches the prediction: delivered through To Contoso servers."
+    )
+
+
+def test_an_address_in_office_365_that_isnt_a_mailbox_cant_be_sent_outside(
+    admin_client_: Client,
+) -> None:
+    page = admin_client_.get(
+        reverse("explorer"), {"sender": "alice@contoso.com", "recipient": "sun@wingtiptoys.com"}
+    ).content.decode()
+    assert "alice@contoso.com isn&#x27;t one of the organization&#x27;s mailboxes" in page
+    assert "Send over TLS" not in page  # no button: nothing the lab could send
 
 
 def test_a_view_only_admin_may_not_send(lab: Lab, viewer_client: Client) -> None:
