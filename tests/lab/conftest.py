@@ -12,7 +12,7 @@ from typing import Any
 import dns.resolver
 import pytest
 
-from eac.models import Tenant
+from eac.models import Mailbox, MailboxLocation, Tenant
 from lab.runtime import start_lab
 from lab.server import Lab
 from validation.policy import EgressPolicy
@@ -31,6 +31,29 @@ def lab(lab_var_dir: Path, contoso: Tenant, fabrikam: Tenant) -> Iterator[Lab]:
     """The lab wired to the test database (so tests using it need transaction=True), started
     after Contoso and Fabrikam Lab exist; it reads the domains again every 0.2 s."""
     running = start_lab(var_dir=lab_var_dir, dns_port=0, smtp_port=0, refresh_seconds=0.2)
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def front_door_lab(lab_var_dir: Path, contoso: Tenant, fabrikam: Tenant) -> Iterator[Lab]:
+    """The lab with its Office 365 front door, after Contoso (with John on its own server and Bob
+    in Office 365) and Fabrikam Lab exist."""
+    Mailbox.objects.create(
+        tenant=contoso,
+        display_name="John",
+        address="john@contoso.com",
+        location=MailboxLocation.YOUR_ORG,
+    )
+    Mailbox.objects.create(
+        tenant=contoso,
+        display_name="Bob",
+        address="bob@contoso.com",
+        location=MailboxLocation.OFFICE_365,
+    )
+    running = start_lab(
+        var_dir=lab_var_dir, dns_port=0, smtp_port=0, refresh_seconds=0.2, front_door_port=0
+    )
     yield running
     running.stop()
 

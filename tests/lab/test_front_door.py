@@ -9,19 +9,17 @@ import smtplib
 import ssl
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from email.message import EmailMessage
-from pathlib import Path
 
 import pytest
 
 from connectors.endpoints import ConnectorType
 from connectors.models import InboundConnector, OutboundConnector
 from connectors.services import connector_set_enabled, connector_update
-from eac.models import Mailbox, MailboxLocation, Tenant
+from eac.models import Tenant
 from lab.models import LabMessage, TracedMessage, TraceStatus
 from lab.office import tenant_token
-from lab.runtime import start_lab
 from lab.server import Lab
 from tests.conftest import make_inbound, make_outbound
 
@@ -29,23 +27,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def lab(lab_var_dir: Path, contoso: Tenant, fabrikam: Tenant) -> Iterator[Lab]:
-    """The lab with its front door, after Contoso (with John on its own server and Bob in Office
-    365) and Fabrikam Lab exist."""
-    Mailbox.objects.create(
-        tenant=contoso, display_name="John", address="john@contoso.com", location="your_org"
-    )
-    Mailbox.objects.create(
-        tenant=contoso,
-        display_name="Bob",
-        address="bob@contoso.com",
-        location=MailboxLocation.OFFICE_365,
-    )
-    running = start_lab(
-        var_dir=lab_var_dir, dns_port=0, smtp_port=0, refresh_seconds=0.2, front_door_port=0
-    )
-    yield running
-    running.stop()
+def lab(front_door_lab: Lab) -> Lab:
+    return front_door_lab
 
 
 def eventually(check: Callable[[], bool], seconds: float = 15.0) -> None:

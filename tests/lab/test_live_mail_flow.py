@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -18,9 +17,8 @@ from django.urls import reverse
 from connectors.endpoints import ConnectorType
 from connectors.models import InboundConnector, OutboundConnector
 from connectors.services import connector_update
-from eac.models import Mailbox, MailboxLocation, Tenant
+from eac.models import Tenant
 from lab.models import TracedMessage, TraceStatus
-from lab.runtime import start_lab
 from lab.server import Lab
 from tests.conftest import closed_port, make_inbound
 
@@ -28,25 +26,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def lab(lab_var_dir: Path, contoso: Tenant, fabrikam: Tenant, settings: Any) -> Iterator[Lab]:
+def lab(front_door_lab: Lab, lab_var_dir: Path, settings: Any) -> Lab:
     """The lab with its front door, and the console's settings pointed at them (the port the
     console sends to, the folder of the lab CA that issues the played servers' certificates)."""
-    Mailbox.objects.create(
-        tenant=contoso, display_name="John", address="john@contoso.com", location="your_org"
-    )
-    Mailbox.objects.create(
-        tenant=contoso,
-        display_name="Bob",
-        address="bob@contoso.com",
-        location=MailboxLocation.OFFICE_365,
-    )
-    running = start_lab(
-        var_dir=lab_var_dir, dns_port=0, smtp_port=0, refresh_seconds=0.2, front_door_port=0
-    )
-    settings.EAC_FRONT_DOOR_PORT = running.front_door_port
+    settings.EAC_FRONT_DOOR_PORT = front_door_lab.front_door_port
     settings.VAR_DIR = lab_var_dir
-    yield running
-    running.stop()
+    return front_door_lab
 
 
 def settled(pk: str, seconds: float = 15.0) -> TracedMessage:
