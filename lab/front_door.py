@@ -37,9 +37,8 @@ import logging
 import re
 import socket
 import ssl
-import threading
 import weakref
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, TypeVar
@@ -49,6 +48,7 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from lab.ca import FRONT_DOOR_ZONE, LabFiles
+from lab.loop_thread import LoopThread
 from lab.office_words import SEND_AS_DENIED
 
 logger = logging.getLogger(__name__)
@@ -58,7 +58,6 @@ DEFAULT_FRONT_DOOR_PORT = 2526
 MAX_MESSAGE_BYTES = 10 * 1024 * 1024
 MAX_RECIPIENTS = 100
 IDLE_TIMEOUT_SECONDS = 60
-START_TIMEOUT_SECONDS = 10
 DELIVERY_THREADS = 4  # relays out wait on the network; a handful at once is plenty for a lab
 GREETING_NAME = f"lab.{FRONT_DOOR_ZONE}"
 # Attributes of Postfix's XCLIENT the front door takes but has no use for.
@@ -344,8 +343,7 @@ class FrontDoor:
         self._port = 0
         self._server: asyncio.Server | None = None
         self._sessions: weakref.WeakSet[_FrontDoorSmtp] = weakref.WeakSet()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self._loop = LoopThread("front-door")
         # Office decisions touch the database: a few threads, so one slow write doesn't stall all.
         self._decisions = ThreadPoolExecutor(max_workers=2, thread_name_prefix="front-door")
         self._deliveries = ThreadPoolExecutor(
@@ -362,27 +360,17 @@ class FrontDoor:
         self._context = server_context(files)
 
     def start(self) -> FrontDoor:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        self._thread = threading.Thread(target=loop.run_forever, name="front-door", daemon=True)
-        self._thread.start()
+        self._loop.start()
         try:
-            self._call(self._bind())
+            self._loop.call(self._bind())
         except BaseException:
             self.stop()
             raise
         return self
 
     def stop(self) -> None:
-        loop, thread = self._loop, self._thread
-        if loop is None or thread is None:
+        if not self._loop.stop(self._shut_down):
             return
-        self._loop = self._thread = None
-        with contextlib.suppress(Exception):
-            self._call(self._shut_down(), loop)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join()
-        loop.close()
         self._decisions.shutdown(wait=True)
         self._deliveries.shutdown(wait=True)  # a relay under way ends (its timeouts are bounded)
 
@@ -399,13 +387,6 @@ class FrontDoor:
         except Exception:
             # The office writes its own failures to the trace; this is for its bugs.
             logger.exception("A delivery from the front door failed")
-
-    def _call(
-        self, coroutine: Coroutine[Any, Any, T], loop: asyncio.AbstractEventLoop | None = None
-    ) -> T:
-        target = loop or self._loop
-        assert target is not None
-        return asyncio.run_coroutine_threadsafe(coroutine, target).result(START_TIMEOUT_SECONDS)
 
     async def _bind(self) -> None:
         loop = asyncio.get_running_loop()

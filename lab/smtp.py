@@ -19,18 +19,17 @@ import errno
 import functools
 import logging
 import ssl
-import threading
 import weakref
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
 
 from aiosmtpd.smtp import SMTP, Envelope, Session, TLSSetupException
 
 from lab.behaviours import LISTENING, Behaviour
 from lab.ca import LAB_ZONE, LabFiles
+from lab.loop_thread import LoopThread
 from lab.scripted import SCRIPTS, Client, restrict_to_tls10, run_script, tls10_supported
 
 logger = logging.getLogger(__name__)
@@ -39,10 +38,7 @@ MAX_MESSAGE_BYTES = 10 * 1024 * 1024  # test messages are a few hundred bytes
 MAX_RECIPIENTS = 100
 IDLE_TIMEOUT_SECONDS = 60
 MAX_LINE_BYTES = 4096  # what a scripted server reads of one command line
-START_TIMEOUT_SECONDS = 10
 PORT_ATTEMPTS = 5  # port 0: the port found free on 127.0.0.1 may be taken on another address
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -187,8 +183,7 @@ class LabSmtp:
         # The clients of lab.scripted servers, by the task that plays to each (kept referenced here:
         # the loop only holds weak references to its tasks).
         self._scripted: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self._loop = LoopThread("lab-smtp")
         # One thread stores messages, one at a time: SQLite and the mailbox's pruning like it so.
         self._store = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lab-store")
 
@@ -199,12 +194,9 @@ class LabSmtp:
 
     def start(self) -> LabSmtp:
         logging.getLogger("mail.log").addFilter(_HANDSHAKE_FAILURES)  # aiosmtpd's logger; once
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        self._thread = threading.Thread(target=loop.run_forever, name="lab-smtp", daemon=True)
-        self._thread.start()
+        self._loop.start()
         try:
-            self._call(self._bind())
+            self._loop.call(self._bind())
         except BaseException:
             self.stop()
             raise
@@ -218,26 +210,11 @@ class LabSmtp:
         await asyncio.get_running_loop().run_in_executor(self._store, self._deliver, delivery)
 
     def stop(self) -> None:
-        loop, thread = self._loop, self._thread
-        if loop is None or thread is None:
+        if not self._loop.stop(self._shut_down):
             return
-        self._loop = self._thread = None
-        with contextlib.suppress(Exception):
-            self._call(self._shut_down(), loop)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join()
-        loop.close()
         self._store.shutdown(wait=True)  # a message being stored is stored
 
     # --- On the loop's thread --------------------------------------------------------------------
-
-    def _call(
-        self, coroutine: Coroutine[Any, Any, T], loop: asyncio.AbstractEventLoop | None = None
-    ) -> T:
-        target = loop or self._loop
-        assert target is not None
-        future = asyncio.run_coroutine_threadsafe(coroutine, target)
-        return future.result(timeout=START_TIMEOUT_SECONDS)
 
     async def _bind(self) -> None:
         attempts = PORT_ATTEMPTS if self._requested_port == 0 else 1
