@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.contrib.staticfiles import finders
 from django.test import Client
 from django.urls import reverse
 
@@ -53,3 +54,17 @@ def test_a_template_has_no_inline_script_style_or_handler(template: Path) -> Non
     assert not re.search(r"\sstyle=\"", text), "a style attribute"
     assert not re.search(r"\son[a-z]+=\"", text), "an event handler attribute"
     assert "javascript:" not in text
+
+
+@pytest.mark.parametrize(
+    "url", ["/signin/", "/mail-flow/connectors/", "/classic/mail-flow/connectors/"]
+)
+def test_every_shell_names_its_icon_so_no_browser_asks_for_favicon_ico(
+    admin_client_: Client, contoso: Tenant, url: str
+) -> None:
+    """Without a <link rel="icon">, browsers ask for /favicon.ico, a 404 in every console log."""
+    page = admin_client_.get(url, follow=True).content.decode()
+    icon = re.search(r'<link rel="icon" href="([^"]+)"', page)
+    assert icon is not None
+    name = icon.group(1).removeprefix(settings.STATIC_URL)
+    assert finders.find(name) is not None, name
