@@ -154,12 +154,7 @@ def _outcome(tasks: list[TaskResult], good: _Host | None) -> Outcome:
     tried = failed or last
     host = good.name if good is not None else (tried.host if tried is not None else "")
     tls = next(
-        (
-            t
-            for t in tasks
-            if t.name == TaskName.TLS and t.status is TaskStatus.SUCCEEDED and t.host == host
-        ),
-        None,
+        (t for t in tasks if t.name == TaskName.TLS and t.host == host and _encrypted(t)), None
     )
     stopped_by = None if delivered else failed
     return Outcome(
@@ -172,6 +167,14 @@ def _outcome(tasks: list[TaskResult], good: _Host | None) -> Outcome:
         cause=stopped_by.cause if stopped_by else "",
         fix=stopped_by.fix if stopped_by else "",
     )
+
+
+def _encrypted(task: TaskResult) -> bool:
+    """A TLS stage that negotiated encryption: it succeeded, or it refused the certificate only
+    after the handshake (the connection was encrypted all the same)."""
+    if task.status is TaskStatus.SUCCEEDED:
+        return True
+    return task.certificate is not None and bool(task.certificate.tls_version)
 
 
 def _tls_version(task: TaskResult) -> str:

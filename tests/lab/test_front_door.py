@@ -160,6 +160,26 @@ def test_with_the_connector_turned_off_the_next_message_loops_and_fails_with_5_4
     assert not LabMessage.objects.exists()
 
 
+def test_a_certificate_refused_after_starttls_is_traced_with_the_tls_it_negotiated(
+    lab: Lab, contoso: Tenant
+) -> None:
+    connector = OutboundConnector.objects.get(tenant=contoso, name="To Contoso servers")
+    connector_update(
+        connector=connector,
+        actor=None,
+        fields={"smart_hosts": ["expired.contoso.com"], "tls_settings": "CertificateValidation"},
+        expected_version=connector.version,
+    )
+
+    send(lab, "sun@wingtiptoys.com", "john@contoso.com")
+
+    traced = finished("john@contoso.com")
+    assert traced.failure_code == "450 4.7.320"
+    fail = traced.events.get(kind="Fail")
+    assert fail.host == "expired.contoso.com"
+    assert fail.tls.startswith("TLSv1."), fail.tls  # encrypted; the certificate was refused
+
+
 def test_a_relay_from_your_server_needs_an_on_premises_inbound_connector(
     lab: Lab, contoso: Tenant
 ) -> None:
