@@ -125,6 +125,7 @@ def _outbound_matches(
             all_accepted_domains=c.all_accepted_domains,
             is_transport_rule_scoped=False,
             accepted=accepted,
+            route_all_messages_via_on_premises=c.route_all_messages_via_on_premises,
         ),
         "smart_host": lambda v: any(_same(h, v) for h in c.smart_hosts),
         "use_mx_record": lambda v: c.use_mx_record is v,

@@ -38,6 +38,7 @@ TARGET_FIELDS = (
     "recipient_domains",
     "all_accepted_domains",
     "is_transport_rule_scoped",
+    "route_all_messages_via_on_premises",
     "tls_settings",
     "tls_domain",
 )
@@ -62,6 +63,10 @@ def parse_recipients(*, tenant: Tenant, target: dict[str, Any], recipients: list
             all_accepted_domains=target["all_accepted_domains"],
             is_transport_rule_scoped=target["is_transport_rule_scoped"],
             accepted=accepted,
+            # A draft's target and runs started before the field existed don't name it.
+            route_all_messages_via_on_premises=target.get(
+                "route_all_messages_via_on_premises", False
+            ),
         )
 
     with django_errors():

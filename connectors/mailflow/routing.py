@@ -68,12 +68,16 @@ def connector_carries(
     all_accepted_domains: bool,
     is_transport_rule_scoped: bool,
     accepted: Iterable[AcceptedDomainFact],
+    route_all_messages_via_on_premises: bool = False,
 ) -> bool:
     """Whether mail to `domain` (canonical) can go through this outbound connector at all."""
     if is_transport_rule_scoped:
         return True  # a mail flow rule may send any recipient through it
+    accepted = list(accepted)
     if all_accepted_domains and is_accepted(domain, accepted):
         return True
+    if route_all_messages_via_on_premises and not is_accepted(domain, accepted):
+        return True  # centralized mail transport: every recipient outside the organization
     return any(parse_domain_pattern(pattern).matches(domain) for pattern in recipient_domains)
 
 

@@ -6,13 +6,16 @@ from __future__ import annotations
 from io import StringIO
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
 from connectors import services as connector_services
 from connectors.mailflow.facts import TenantMailFlow
+from connectors.mailflow.routing import AcceptedDomainFact, connector_carries
 from connectors.models import InboundConnector, OutboundConnector
 from eac.models import Mailbox, MailboxLocation, Tenant
 from tests.conftest import make_inbound
+from validation import services as validation_services
 
 pytestmark = pytest.mark.django_db
 
@@ -78,3 +81,41 @@ def test_the_route_command_names_centralized_transport(contoso: Tenant) -> None:
         "Why: centralized mail transport: gmail.com isn't an accepted domain, so the message "
         "goes through your email server first",
     ]
+
+
+def test_a_centralized_connector_can_be_validated_with_an_internet_recipient(
+    contoso: Tenant,
+) -> None:
+    """Centralized mail transport sends internet mail through the connector, so a test message
+    to sun@gmail.com travels it; without it, the connector doesn't route gmail.com."""
+    connector = OutboundConnector.objects.get(tenant=contoso, name="To Contoso servers")
+    assert "*" not in connector.recipient_domains
+
+    def parsed(address: str) -> list[str]:
+        connector.refresh_from_db()
+        return validation_services.parse_recipients(
+            tenant=contoso, target=validation_services.target_of(connector), recipients=[address]
+        )
+
+    with pytest.raises(ValidationError, match=r"doesn't route mail to gmail\.com"):
+        parsed("sun@gmail.com")
+    update(connector, route_all_messages_via_on_premises=True)
+    assert parsed("sun@gmail.com") == ["sun@gmail.com"]
+    assert parsed("john@contoso.com") == ["john@contoso.com"]  # still its accepted domains
+
+
+def test_centralized_transport_carries_only_recipients_outside_the_organization() -> None:
+    accepted = [AcceptedDomainFact("contoso.com", match_subdomains=False)]
+
+    def carries(domain: str) -> bool:
+        return connector_carries(
+            domain,
+            recipient_domains=[],
+            all_accepted_domains=False,
+            is_transport_rule_scoped=False,
+            accepted=iter(accepted),  # read twice: an iterator must do
+            route_all_messages_via_on_premises=True,
+        )
+
+    assert carries("gmail.com")
+    assert not carries("contoso.com")
