@@ -3,8 +3,9 @@ free ports, a resolver that asks its DNS, and the probe pointed at it."""
 
 from __future__ import annotations
 
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from ipaddress import ip_network
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,14 @@ def front_door_lab(lab_var_dir: Path, contoso: Tenant, fabrikam: Tenant) -> Iter
     )
     yield running
     running.stop()
+
+
+def eventually(check: Callable[[], bool], seconds: float = 15.0) -> None:
+    """Waits, bounded, for what the lab does on its own threads (a message kept, a trace ended)."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "never happened"
+        time.sleep(0.05)
 
 
 def resolver_for(port: int) -> dns.resolver.Resolver:

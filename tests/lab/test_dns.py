@@ -3,8 +3,7 @@ NXDOMAIN below the hosts, REFUSED outside the lab domains."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 import dns.flags
 import dns.message
@@ -15,7 +14,7 @@ import dns.resolver
 import pytest
 
 from lab.dns import LabDns
-from tests.lab.conftest import resolver_for
+from tests.lab.conftest import eventually, resolver_for
 
 
 class Domains:
@@ -50,13 +49,6 @@ def ask(server: LabDns, name: str, rdtype: str) -> dns.message.Message:
 
 def addresses(server: LabDns, name: str) -> list[str]:
     return [r.to_text() for r in resolver_for(server.port).resolve(name, "A", search=False)]
-
-
-def eventually(check: Callable[[], bool], seconds: float = 5.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        assert time.monotonic() < deadline, "never happened"
-        time.sleep(0.05)
 
 
 @pytest.mark.parametrize(

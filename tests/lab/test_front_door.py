@@ -8,8 +8,6 @@ import shutil
 import smtplib
 import ssl
 import subprocess
-import time
-from collections.abc import Callable
 from email.message import EmailMessage
 
 import pytest
@@ -22,6 +20,7 @@ from lab.models import LabMessage, TracedMessage, TraceStatus
 from lab.office import tenant_token
 from lab.server import Lab
 from tests.conftest import make_inbound, make_outbound
+from tests.lab.conftest import eventually, resolver_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,13 +28,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def lab(front_door_lab: Lab) -> Lab:
     return front_door_lab
-
-
-def eventually(check: Callable[[], bool], seconds: float = 15.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        assert time.monotonic() < deadline, "never happened"
-        time.sleep(0.05)
 
 
 def lab_tls(lab: Lab, *, certificate: bool = False) -> ssl.SSLContext:
@@ -292,8 +284,6 @@ def test_another_organization_sees_none_of_it(lab: Lab, contoso: Tenant, fabrika
 
 
 def test_the_lab_dns_points_office_365s_names_at_the_front_door(lab: Lab) -> None:
-    from tests.lab.conftest import resolver_for
-
     resolver = resolver_for(lab.dns_port)
     for name in (
         "contoso-com.mail.protection.outlook.com",

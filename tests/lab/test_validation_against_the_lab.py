@@ -4,8 +4,6 @@ SMTP servers, its CA; what it receives lands in the right tenant's lab mailbox."
 from __future__ import annotations
 
 import smtplib
-import time
-from collections.abc import Callable
 
 import pytest
 
@@ -14,7 +12,7 @@ from eac.models import Tenant
 from lab.models import LabMessage
 from lab.scripted import tls10_supported
 from lab.server import Lab
-from tests.lab.conftest import validate
+from tests.lab.conftest import eventually, validate
 from validation.probe import (
     CANNOT_CONNECT,
     CERTIFICATE_VALIDATION_FAILED,
@@ -35,13 +33,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def task(outcome: ProbeOutcome, name: TaskName) -> TaskResult:
     return next(t for t in outcome.tasks if t.name == name)
-
-
-def eventually(check: Callable[[], bool], seconds: float = 5.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        assert time.monotonic() < deadline, "never happened"
-        time.sleep(0.05)
 
 
 def test_a_good_smart_host_validates_and_the_test_email_lands_in_the_tenants_mailbox(
