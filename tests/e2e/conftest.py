@@ -8,7 +8,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+# What a person waits for can take a while on a busy machine: a page polling every few seconds
+# until a message is delivered, a worker's validation. Assertions wait up to this long (Playwright's
+# own default is 5 s, which a 3-second poll on a slow machine can miss); they end as soon as what
+# they wait for is on the page.
+expect.set_options(timeout=15_000)
 
 # Playwright's sync API runs an event loop in this thread; Django would otherwise refuse ORM calls.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
